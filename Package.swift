@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "SockStatLog",
+    products: [
+        .library(name: "SockStatFormat", targets: ["SockStatFormat"]),
+        .library(name: "SockStatStore", targets: ["SockStatStore"]),
+        .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+    ],
+    targets: [
+        // zlib from the system (Debian: zlib1g-dev), behind a tiny shim because
+        // deflateInit2/inflateInit2 are macros Swift cannot call.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Bytes only: varints, records, blocks, checksums, deflate, JSON. No Foundation, no files.
+        .target(
+            name: "SockStatFormat",
+            dependencies: ["CZlib"]
+        ),
+        // Segment files and directories: writing, rotation, reading in order.
+        .target(
+            name: "SockStatStore",
+            dependencies: [
+                "SockStatFormat",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "sockstat-convert",
+            dependencies: [
+                "SockStatStore",
+                "SockStatFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat"]),
+        .testTarget(
+            name: "SockStatStoreTests",
+            dependencies: ["SockStatStore", "SockStatFormat"]
+        ),
+        .testTarget(
+            name: "SockStatConvertTests",
+            dependencies: ["SockStatStore", "SockStatFormat"],
+            resources: []
+        ),
+    ]
+)
+
+// Strict settings for every Swift target, in one place (as swift-log does).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

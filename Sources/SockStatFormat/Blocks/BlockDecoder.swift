@@ -1,0 +1,192 @@
+/// Why a block whose checksum held still could not be decoded.
+public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A one-line explanation, with the payload offset where it applies.
+    public var reason: String
+
+    init(_ reason: String) { self.reason = reason }
+    init(_ error: VarintError, at offset: Int, reading field: String) {
+        switch error {
+        case .truncated: reason = "\(field) cut short at payload offset \(offset)"
+        case .overflow: reason = "\(field) varint longer than 64 bits at payload offset \(offset)"
+        case .overlong: reason = "\(field) varint overlong at payload offset \(offset)"
+        }
+    }
+
+    public var description: String { reason }
+}
+
+/// Inflates and decodes block payloads.
+///
+/// A block is validated completely before any of its events are handed out,
+/// so a damaged block yields nothing rather than a partial, possibly wrong,
+/// run of events.
+public struct BlockDecoder {
+    private let inflater = Inflater()
+    private var payload: [UInt8] = []
+    /// Label id -> slot + 1 for the current block (0: undefined).
+    private var slotOfID: [Int32]
+    /// The event index each slot last appeared in, to catch repeated labels.
+    private var lastUse: [Int32] = []
+    private var rankOrder: [Int32] = []
+    private var definedIDs: [Int] = []
+
+    /// Creates a decoder. Holds a 256 KiB id table (`FormatLimits.labelIDLimit` entries).
+    public init() {
+        slotOfID = Array(repeating: 0, count: FormatLimits.labelIDLimit)
+    }
+
+    /// Inflates `stored` and decodes the payload into `block`.
+    public mutating func decode(stored: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
+        do {
+            try inflater.inflate(stored, into: &payload)
+        } catch {
+            switch error {
+            case .corrupt(let message): throw BlockError("deflate stream corrupt: \(message)")
+            case .tooLarge: throw BlockError("block inflates past \(FormatLimits.maxBlockBytes) bytes")
+            case .truncated: throw BlockError("deflate stream cut short")
+            case .trailingBytes: throw BlockError("bytes after the end of the deflate stream")
+            }
+        }
+        let payload = self.payload
+        var failure: BlockError?
+        payload.withUnsafeBytes { bytes in
+            do throws(BlockError) { try decodePayload(bytes, into: &block) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Decodes an uncompressed payload into `block`.
+    public mutating func decodePayload(_ bytes: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
+        block.reset()
+        lastUse.removeAll(keepingCapacity: true)
+        // Undefine this block's labels when done (only those, not the whole table).
+        defer {
+            for id in definedIDs { slotOfID[id] = 0 }
+            definedIDs.removeAll(keepingCapacity: true)
+        }
+
+        var cursor = ByteCursor(bytes)
+        let base = cursor.position
+        func offset(_ cursor: ByteCursor) -> Int { cursor.position - base }
+
+        do {
+            block.segmentSequence = try cursor.readVarint()
+        } catch { throw BlockError(error, at: offset(cursor), reading: "segment sequence") }
+        do {
+            block.blockIndex = try cursor.readVarint()
+        } catch { throw BlockError(error, at: offset(cursor), reading: "block index") }
+        var previousEnd: Int64
+        do {
+            previousEnd = ZigZag.decode(try cursor.readVarint())
+        } catch { throw BlockError(error, at: offset(cursor), reading: "base time") }
+        var previousDuration: Int64 = 0
+
+        while !cursor.isAtEnd {
+            let recordOffset = offset(cursor)
+            let header: UInt64
+            do { header = try cursor.readVarint() } catch {
+                throw BlockError(error, at: recordOffset, reading: "record header")
+            }
+            let type = header & 7
+            let length = header >> 3
+            guard length <= UInt64(cursor.remaining) else {
+                throw BlockError("record at payload offset \(recordOffset) claims \(length) bytes, \(cursor.remaining) remain")
+            }
+            let bodyLength = Int(length)
+            var body = ByteCursor(UnsafeRawBufferPointer(start: cursor.position, count: bodyLength))
+            cursor.position += bodyLength
+
+            switch type {
+            case RecordType.label:
+                let id: UInt64
+                do { id = try body.readVarint() } catch {
+                    throw BlockError(error, at: recordOffset, reading: "label id")
+                }
+                guard id < UInt64(FormatLimits.labelIDLimit) else {
+                    throw BlockError("label id \(id) at payload offset \(recordOffset) beyond limit \(FormatLimits.labelIDLimit)")
+                }
+                guard slotOfID[Int(id)] == 0 else {
+                    throw BlockError("label id \(id) defined twice (payload offset \(recordOffset))")
+                }
+                guard body.remaining <= FormatLimits.maxLabelBytes else {
+                    throw BlockError("label of \(body.remaining) bytes at payload offset \(recordOffset) (limit \(FormatLimits.maxLabelBytes))")
+                }
+                block.labelBytes.append(contentsOf: UnsafeBufferPointer(start: body.position, count: body.remaining))
+                block.labelStart.append(Int32(block.labelBytes.count))
+                slotOfID[Int(id)] = Int32(block.labelCount)
+                definedIDs.append(Int(id))
+                lastUse.append(-1)
+
+            case RecordType.event, RecordType.cellularEvent:
+                let eventIndex = Int32(block.times.count)
+                let gap: UInt64
+                let durationDelta: UInt64
+                do {
+                    gap = try body.readVarint()
+                    durationDelta = try body.readVarint()
+                } catch { throw BlockError(error, at: recordOffset, reading: "event time") }
+                let time = previousEnd &+ ZigZag.decode(gap)
+                let duration = previousDuration &+ ZigZag.decode(durationDelta)
+                var entries = 0
+                while !body.isAtEnd {
+                    let id: UInt64, sent: UInt64, received: UInt64
+                    do {
+                        id = try body.readVarint()
+                        sent = try body.readVarint()
+                        received = try body.readVarint()
+                    } catch { throw BlockError(error, at: recordOffset, reading: "event counts") }
+                    guard id < UInt64(FormatLimits.labelIDLimit), slotOfID[Int(id)] != 0 else {
+                        throw BlockError("event at payload offset \(recordOffset) uses undefined label id \(id)")
+                    }
+                    let slot = Int(slotOfID[Int(id)]) - 1
+                    guard lastUse[slot] != eventIndex else {
+                        throw BlockError("event at payload offset \(recordOffset) repeats label id \(id)")
+                    }
+                    lastUse[slot] = eventIndex
+                    entries += 1
+                    guard entries <= FormatLimits.maxLabelsPerEvent else {
+                        throw BlockError("event at payload offset \(recordOffset) has more than \(FormatLimits.maxLabelsPerEvent) labels")
+                    }
+                    block.entrySlots.append(Int32(slot))
+                    block.tx.append(sent)
+                    block.rx.append(received)
+                }
+                block.times.append(time)
+                block.durations.append(duration)
+                block.cellular.append(type == RecordType.cellularEvent)
+                block.entryStart.append(Int32(block.entrySlots.count))
+                previousEnd = time &+ duration
+                previousDuration = duration
+
+            default:
+                // Unknown record type: skipped by its length (forward compatibility).
+                break
+            }
+        }
+        try rankLabels(&block)
+    }
+
+    /// Orders the block's labels bytewise and rejects a label defined under two ids.
+    private mutating func rankLabels(_ block: inout DecodedBlock) throws(BlockError) {
+        let count = block.labelCount
+        guard count > 0 else { return }
+        rankOrder.removeAll(keepingCapacity: true)
+        rankOrder.append(contentsOf: 0..<Int32(count))
+        let duplicate: Bool = block.labelBytes.withUnsafeBufferPointer { bytes in
+            let starts = block.labelStart
+            func label(_ slot: Int32) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: bytes[Int(starts[Int(slot)])..<Int(starts[Int(slot) + 1])])
+            }
+            rankOrder.sort { label($0).lexicographicallyPrecedes(label($1)) }
+            for index in 1..<max(count, 1) where label(rankOrder[index - 1]).elementsEqual(label(rankOrder[index])) {
+                return true
+            }
+            return false
+        }
+        guard !duplicate else { throw BlockError("a label is defined under two ids") }
+        block.labelRank.append(contentsOf: repeatElement(0, count: count))
+        for (rank, slot) in rankOrder.enumerated() {
+            block.labelRank[Int(slot)] = Int32(rank)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/// Builds the payload of one block at a time for one segment, and frames it.
+///
+/// Label ids are assigned per segment in order of first use, so a label keeps
+/// its id across the segment's blocks; each block still defines every label
+/// it uses before first use, so that it decodes without the blocks before it.
+/// Buffers are kept between blocks: steady-state encoding does not allocate
+/// except when a label is seen for the first time in the segment.
+public struct BlockEncoder {
+    /// The sequence number of the segment these blocks belong to.
+    public let segmentSequence: UInt64
+    /// The index the next finished block gets (0, 1, 2 … within the segment).
+    public private(set) var nextBlockIndex: UInt64 = 0
+    /// Events in the block being built.
+    public private(set) var eventCount = 0
+    /// `t` of the block's first event, or nil while the block is empty.
+    public private(set) var firstEventTime: Int64?
+
+    private var ids: [Label: UInt32] = [:]
+    private var definedInBlock: [Bool] = []
+    private var definedList: [UInt32] = []
+    private var payload: [UInt8] = []
+    private var previousEnd: Int64 = 0
+    private var previousDuration: Int64 = 0
+    private var order: [Int] = []
+    private var eventIDs: [UInt32] = []
+
+    /// Creates an encoder for the segment numbered `segmentSequence`.
+    public init(segmentSequence: UInt64) {
+        self.segmentSequence = segmentSequence
+        payload.reserveCapacity(4096)
+    }
+
+    /// The uncompressed payload size of the block so far.
+    public var payloadByteCount: Int { payload.count }
+
+    /// The number of distinct labels defined in this segment so far.
+    public var labelCount: Int { ids.count }
+
+    /// The most bytes `event` can add to the payload (to decide a cut before it).
+    public static func payloadBound(of event: Event) -> Int {
+        var bound = 3 * Varint.maxBytes
+        for entry in event.counts {
+            bound += 3 * Varint.maxBytes + 2 * Varint.maxBytes + entry.label.bytes.count
+        }
+        return bound
+    }
+
+    /// Adds `event` to the block being built.
+    ///
+    /// - Throws: `EventError` if the event breaks a format limit, repeats a
+    ///   label, or needs a label id beyond `FormatLimits.labelIDLimit` (then
+    ///   `needsNewSegment` is true). Nothing is changed when it throws.
+    public mutating func append(_ event: Event) throws(EventError) {
+        let counts = event.counts
+        guard counts.count <= FormatLimits.maxLabelsPerEvent else {
+            throw EventError("\(counts.count) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
+        }
+        // Sort by label bytes (canonical order) without touching the caller's array.
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: counts.indices)
+        if counts.count > 1 {
+            order.sort { counts[$0].label < counts[$1].label }
+        }
+        var newLabels = 0
+        for (position, index) in order.enumerated() {
+            let label = counts[index].label
+            guard label.bytes.count <= FormatLimits.maxLabelBytes else {
+                throw EventError("label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
+            }
+            if position > 0, counts[order[position - 1]].label == label {
+                throw EventError("label \"\(label)\" appears twice in one event")
+            }
+            if ids[label] == nil { newLabels += 1 }
+        }
+        guard ids.count + newLabels <= FormatLimits.labelIDLimit else {
+            throw EventError("label dictionary full", needsNewSegment: true)
+        }
+
+        if firstEventTime == nil {
+            firstEventTime = event.time
+            Varint.append(segmentSequence, to: &payload)
+            Varint.append(nextBlockIndex, to: &payload)
+            Varint.append(ZigZag.encode(event.time), to: &payload)
+            previousEnd = event.time
+            previousDuration = 0
+        }
+
+        eventIDs.removeAll(keepingCapacity: true)
+        for index in order {
+            let label = counts[index].label
+            let id: UInt32
+            if let known = ids[label] {
+                id = known
+            } else {
+                id = UInt32(ids.count)
+                ids[label] = id
+                definedInBlock.append(false)
+            }
+            if !definedInBlock[Int(id)] {
+                definedInBlock[Int(id)] = true
+                definedList.append(id)
+                let bodyLength = Varint.encodedSize(UInt64(id)) + label.bytes.count
+                Varint.append(UInt64(bodyLength) << 3 | RecordType.label, to: &payload)
+                Varint.append(UInt64(id), to: &payload)
+                payload.append(contentsOf: label.bytes)
+            }
+            eventIDs.append(id)
+        }
+
+        let gap = ZigZag.encode(event.time &- previousEnd)
+        let durationDelta = ZigZag.encode(event.duration &- previousDuration)
+        var bodyLength = Varint.encodedSize(gap) + Varint.encodedSize(durationDelta)
+        for (position, index) in order.enumerated() {
+            bodyLength += Varint.encodedSize(UInt64(eventIDs[position]))
+                + Varint.encodedSize(counts[index].tx) + Varint.encodedSize(counts[index].rx)
+        }
+        let type = event.isCellular ? RecordType.cellularEvent : RecordType.event
+        Varint.append(UInt64(bodyLength) << 3 | type, to: &payload)
+        Varint.append(gap, to: &payload)
+        Varint.append(durationDelta, to: &payload)
+        for (position, index) in order.enumerated() {
+            Varint.append(UInt64(eventIDs[position]), to: &payload)
+            Varint.append(counts[index].tx, to: &payload)
+            Varint.append(counts[index].rx, to: &payload)
+        }
+        previousEnd = event.time &+ event.duration
+        previousDuration = event.duration
+        eventCount += 1
+    }
+
+    /// Compresses the block built so far, appends its frame to `out`, and
+    /// starts the next block. Does nothing when the block is empty.
+    public mutating func finishBlock(using deflater: Deflater, appendingTo out: inout [UInt8]) {
+        guard eventCount > 0 else { return }
+        var stored: [UInt8] = []
+        payload.withUnsafeBytes { deflater.compress($0, appendingTo: &stored) }
+        stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
+        for id in definedList { definedInBlock[Int(id)] = false }
+        definedList.removeAll(keepingCapacity: true)
+        payload.removeAll(keepingCapacity: true)
+        eventCount = 0
+        firstEventTime = nil
+        nextBlockIndex += 1
+    }
+}

@@ -1,0 +1,71 @@
+/// The events of one block, decoded and validated, in columns.
+///
+/// Kept by the caller and refilled for every block so that decoding a stream
+/// of blocks does not allocate once the buffers have grown.
+public struct DecodedBlock {
+    /// Sequence number of the segment the block says it belongs to.
+    public internal(set) var segmentSequence: UInt64 = 0
+    /// Index of the block within its segment.
+    public internal(set) var blockIndex: UInt64 = 0
+
+    // Events, one entry each.
+    @usableFromInline var times: [Int64] = []
+    @usableFromInline var durations: [Int64] = []
+    @usableFromInline var cellular: [Bool] = []
+    /// Start of each event's entries in `entrySlots`; one extra end entry.
+    @usableFromInline var entryStart: [Int32] = [0]
+
+    // Label entries of all events, flattened.
+    @usableFromInline var entrySlots: [Int32] = []
+    @usableFromInline var tx: [UInt64] = []
+    @usableFromInline var rx: [UInt64] = []
+
+    // Labels defined in the block, by slot (order of definition).
+    @usableFromInline var labelBytes: [UInt8] = []
+    @usableFromInline var labelStart: [Int32] = [0]
+    /// Rank of each slot's label in bytewise order.
+    @usableFromInline var labelRank: [Int32] = []
+
+    /// Creates an empty block.
+    public init() {}
+
+    /// Number of events.
+    public var eventCount: Int { times.count }
+
+    /// Number of labels the block defines.
+    public var labelCount: Int { labelStart.count - 1 }
+
+    mutating func reset() {
+        times.removeAll(keepingCapacity: true)
+        durations.removeAll(keepingCapacity: true)
+        cellular.removeAll(keepingCapacity: true)
+        entryStart.removeAll(keepingCapacity: true)
+        entryStart.append(0)
+        entrySlots.removeAll(keepingCapacity: true)
+        tx.removeAll(keepingCapacity: true)
+        rx.removeAll(keepingCapacity: true)
+        labelBytes.removeAll(keepingCapacity: true)
+        labelStart.removeAll(keepingCapacity: true)
+        labelStart.append(0)
+        labelRank.removeAll(keepingCapacity: true)
+    }
+
+    /// The label defined in `slot`.
+    public func label(slot: Int) -> Label {
+        Label(bytes: Array(labelBytes[Int(labelStart[slot])..<Int(labelStart[slot + 1])]))
+    }
+
+    /// The event at `index`, its counts in canonical (bytewise label) order.
+    public func event(at index: Int) -> Event {
+        var counts: [LabelCounts] = []
+        let range = Int(entryStart[index])..<Int(entryStart[index + 1])
+        for entry in range {
+            counts.append(LabelCounts(label: label(slot: Int(entrySlots[entry])), tx: tx[entry], rx: rx[entry]))
+        }
+        counts.sort { $0.label < $1.label }
+        return Event(time: times[index], duration: durations[index], isCellular: cellular[index], counts: counts)
+    }
+
+    /// All events of the block.
+    public var events: [Event] { (0..<eventCount).map(event(at:)) }
+}
