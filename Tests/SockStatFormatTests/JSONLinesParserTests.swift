@@ -252,8 +252,8 @@ import Testing
         // Strings.
         ErrorCase(#"{"t":1,"d":2,"x":"a\qb"}"#, 21, "invalid escape in string"),
         ErrorCase(#"{"t":1,"d":2,"x":"a\'b"}"#, 21, "invalid escape in string"),
-        ErrorCase(#"{"t":1,"d":2,"x":"\u12g4"}"#, 23, "invalid hex digit in \u escape"),
-        ErrorCase(#"{"t":1,"d":2,"s":{"\uD83D\uDE0":[1,2]}}"#, 32, "invalid hex digit in \u escape"),
+        ErrorCase(#"{"t":1,"d":2,"x":"\u12g4"}"#, 23, "invalid hex digit in \\u escape"),
+        ErrorCase(#"{"t":1,"d":2,"s":{"\uD83D\uDE0":[1,2]}}"#, 31, "invalid hex digit in \\u escape"),
         ErrorCase(#"{"t":1,"d":2,"x":"\u"#, 21, "unterminated string"),
         ErrorCase(#"{"t":1,"d":2,"x":"\"#, 20, "unterminated string"),
         ErrorCase(#"{"t":1,"d":2,"x":"abc"#, 22, "unterminated string"),
@@ -374,9 +374,9 @@ import Testing
         // pass through the parser the canonical line is a fixed point.
         var random = SplitMix64(seed: 99)
         for round in 0..<500 {
-            var labels: Set<[UInt8]> = []
-            for _ in 0..<Int(random.next() % 5) {
-                labels.insert((0..<Int(random.next() % 12)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            // A distinct ASCII prefix keeps labels distinct after decoding.
+            let labels = (0..<Int(random.next() % 5)).map { index in
+                Array("\(index):".utf8) + (0..<Int(random.next() % 12)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             }
             let event = Event(time: 1, duration: 2, counts: labels.map { LabelCounts(label: Label(bytes: $0), tx: 1, rx: 2) })
             let first = CanonicalJSON.line(for: event)
@@ -384,7 +384,7 @@ import Testing
             let second = CanonicalJSON.line(for: parsed)
             let reparsed = try #require(try parser.parse(Array(second.dropLast()), lineNumber: round + 1))
             #expect(CanonicalJSON.line(for: reparsed) == second)
-            #expect(parsed.counts.count == event.counts.count || parsed.counts.count < event.counts.count)
+            #expect(parsed.counts.count == event.counts.count)
         }
     }
 
