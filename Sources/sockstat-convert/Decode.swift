@@ -153,7 +153,8 @@ struct DecodeSession {
                 if !reportDamage("\(path): \(damage)") { return false }
             case .end(let tornTail):
                 if tornTail > 0 {
-                    Diagnostics.report("\(path): offset \(bytes.count - tornTail): incomplete last block (torn write), \(tornTail) bytes ignored")
+                    let what = reader.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
+                    Diagnostics.report("\(path): offset \(bytes.count - tornTail): \(what) (torn write), \(tornTail) bytes ignored")
                 }
                 return true
             }

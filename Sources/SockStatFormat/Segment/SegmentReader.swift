@@ -45,6 +45,8 @@ public struct SegmentReader {
     private var lastBlockIndex: UInt64?
     private var sequence: UInt64?
     private var finished = false
+    /// Whether the torn tail reported by `.end` was all zeros.
+    public private(set) var zeroFilledTail = false
 
     /// Starts reading `bytes`, a whole segment file.
     ///
@@ -117,7 +119,7 @@ public struct SegmentReader {
         case .incomplete:
             if let next = BlockFrame.nextValid(raw, from: start + 1) {
                 position = next
-                return .damage(Damage(offset: start, length: next - start, reason: "block cut short by the next block"))
+                return .damage(Damage(offset: start, length: next - start, reason: "block length runs past the next valid block (length damaged)"))
             }
             finished = true
             return .end(tornTail: raw.count - start)
@@ -130,6 +132,7 @@ public struct SegmentReader {
             // Zeros to the end are a torn write on file systems that extend
             // the file before its data lands (power loss), not damage.
             if raw[start...].allSatisfy({ $0 == 0 }) {
+                zeroFilledTail = true
                 return .end(tornTail: raw.count - start)
             }
             return .damage(Damage(offset: start, length: raw.count - start, reason: reason + " (to end of file)"))

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Regenerates Fixtures/: golden segments, damaged variants and their expected output.
+
+Usage: python3 Fixtures/make-fixtures.py PATH/TO/sockstat-convert
+
+Intact segments are written by `sockstat-convert encode` from JSON lines made
+here; damaged ones are byte edits of intact ones made here with Python's zlib
+(no Swift involved). Expected output is what `sockstat-convert decode` printed
+when the fixtures were made; it was reviewed by hand and is cross-checked by an
+independent decoder written from Spec/FORMAT.md. Rerun only when the format
+changes on purpose, and review the diff.
+"""
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MARKER = bytes([0xB5, 0x0C, 0x4B, 0x1D])
+
+
+def go_string(s):
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == '\\':
+            out.append('\\\\')
+        elif ch == '\n':
+            out.append('\\n')
+        elif ch == '\r':
+            out.append('\\r')
+        elif ch == '\t':
+            out.append('\\t')
+        elif ch == '\b':
+            out.append('\\b')
+        elif ch == '\f':
+            out.append('\\f')
+        elif o < 0x20 or ch in '<>&' or o in (0x2028, 0x2029):
+            out.append('\\u%04x' % o)
+        else:
+            out.append(ch)
+    out.append('"')
+    return ''.join(out)
+
+
+def line(t, d, cell, stats):
+    keys = sorted(stats, key=lambda k: k.encode('utf-8'))
+    body = ','.join('%s:[%d,%d]' % (go_string(k), stats[k][0], stats[k][1]) for k in keys)
+    return '{"t":%d,"d":%d%s,"s":{%s}}\n' % (t, d, ',"c":1' if cell else '', body)
+
+
+def workload(hours, seed):
+    out = subprocess.run([sys.executable, os.path.join(HERE, '..', '..', 'shared', 'workload', 'workload.py'),
+                          '--hours', str(hours), '--seed', str(seed)],
+                         check=True, capture_output=True, text=True).stdout
+    return out
+
+
+def sources():
+    T = 1764288339865
+    s = {}
+    s['one-event'] = line(T, 100, False, {'2': [148, 148], '8': [1024, 96]})
+    s['cellular'] = ''.join(line(T + 100 * i, 100, i % 3 != 0, {'rmnet0': [40 * i, 60 * i]}) for i in range(1, 10))
+    s['many-labels'] = line(T, 100, False, {'label-%04d' % i: [i, 2 * i + 1] for i in range(1000)}) + \
+        line(T + 100, 100, False, {'label-0001': [1, 1]})
+    odd = ['é', '日本語', '😀', 'a"b', 'back\\slash', '<tag>&amp;', 'line\u2028sep', 'para\u2029sep',
+           '\x01ctl', 'tab\tnew\nline', '', '\x7f', 'Z', 'a', '\u00ff', 'x' * 1024]
+    s['unicode-labels'] = ''.join(line(T + 100 * i, 100, False, {lab: [i, i + 1], 'plain': [1, 2]})
+                                  for i, lab in enumerate(odd))
+    I64MIN, I64MAX, U64MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+    s['extreme-values'] = ''.join([
+        line(I64MIN, I64MAX, False, {'a': [0, U64MAX]}),
+        line(I64MAX, I64MIN, True, {'a': [U64MAX, 0]}),
+        line(0, 0, False, {'a': [0, 0]}),
+        line(-1, -1, False, {'b': [1, 1]}),
+        line(I64MIN, 0, False, {'b': [U64MAX, U64MAX]}),
+        line(I64MAX, I64MAX, False, {}),
+    ])
+    s['several-blocks'] = workload(0.02, 7)
+    s['several-segments'] = workload(0.3, 8)
+    return s
+
+
+def run(convert, args, cwd):
+    p = subprocess.run([convert] + args, cwd=cwd, capture_output=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def frames(data, start=40):
+    """Offsets and lengths of the frames in an intact segment."""
+    out = []
+    pos = start
+    while pos < len(data):
+        assert data[pos:pos + 4] == MARKER
+        (n,) = struct.unpack_from('<I', data, pos + 4)
+        out.append((pos, 12 + n))
+        pos += 12 + n
+    return out
+
+
+def frame(stored):
+    n = struct.pack('<I', len(stored))
+    return MARKER + n + struct.pack('<I', zlib.crc32(stored, zlib.crc32(n))) + stored
+
+
+def header(seq, ctime, incompat=0, compat=0, version=1):
+    h = bytes([0x89, 0x53, 0x53, 0x4C, 0x0D, 0x0A, 0x1A, 0x0A]) + struct.pack('<HHIIQq', version, 40, incompat, compat, seq, ctime)
+    return h + struct.pack('<I', zlib.crc32(h))
+
+
+def fix_header_crc(data):
+    return data[:36] + struct.pack('<I', zlib.crc32(data[:36])) + data[40:]
+
+
+def raw_deflate(payload):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15, 8)
+    return c.compress(payload) + c.flush()
+
+
+def main():
+    convert = os.path.abspath(sys.argv[1])
+    for name in os.listdir(HERE):
+        path = os.path.join(HERE, name)
+        if os.path.isdir(path) and name != 'crashes':
+            shutil.rmtree(path)
+    cases = {}  # name -> (input relative path, bytes or directory)
+
+    work = os.path.join(HERE, '.work')
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    intact = {}
+    for name, text in sources().items():
+        d = os.path.join(HERE, name)
+        os.makedirs(d)
+        with open(os.path.join(d, 'source.jsonl'), 'w') as f:
+            f.write(text)
+        args = ['encode', '--input', 'source.jsonl', '--output', 'input']
+        if name == 'several-segments':
+            args += ['--max-segment-bytes', '4096']
+        code, _, err = run(convert, args, d)
+        assert code == 0, err
+        segs = sorted(os.listdir(os.path.join(d, 'input')))
+        if name != 'several-segments':
+            os.rename(os.path.join(d, 'input', segs[0]), os.path.join(d, 'input.sslog'))
+            os.rmdir(os.path.join(d, 'input'))
+            intact[name] = open(os.path.join(d, 'input.sslog'), 'rb').read()
+
+    def damaged(name, data):
+        d = os.path.join(HERE, name)
+        os.makedirs(d)
+        with open(os.path.join(d, 'input.sslog'), 'wb') as f:
+            f.write(data)
+
+    damaged('empty-segment', header(1, 1764288339865))
+    base = intact['several-blocks']
+    fr = frames(base)
+    assert len(fr) >= 5, fr
+    (b1, l1), (b2, l2), (b3, l3) = fr[1], fr[2], fr[3]
+    damaged('torn-in-marker', base[:b3 + 2])
+    damaged('torn-in-frame-header', base[:b3 + 9])
+    damaged('torn-mid-payload', base[:b3 + l3 // 2])
+    damaged('torn-last-byte', base[:-1])
+    damaged('zero-filled-tail', base + bytes(300))
+
+    def flip(data, offset, mask=0x01):
+        return data[:offset] + bytes([data[offset] ^ mask]) + data[offset + 1:]
+    damaged('flipped-header-byte', flip(base, 30))
+    damaged('flipped-magic', flip(base, 1))
+    damaged('flipped-block-marker', flip(base, b2))
+    damaged('flipped-block-length', flip(base, b2 + 5, 0x10))
+    damaged('flipped-block-checksum', flip(base, b2 + 9))
+    damaged('flipped-block-payload', flip(base, b2 + 12 + l2 // 2))
+    damaged('zeroed-run', base[:b2 + 20] + bytes(40) + base[b2 + 60:])
+    damaged('junk-appended', base + b'this is not a block\n')
+    damaged('block-duplicated', base[:b3] + base[b2:b2 + l2] + base[b3:])
+    damaged('blocks-swapped', base[:b2] + base[b3:b3 + l3] + base[b2:b2 + l2] + base[b3 + l3:])
+    damaged('unknown-incompatible-feature', fix_header_crc(base[:12] + struct.pack('<I', 1 << 7) + base[16:]))
+    damaged('unknown-compatible-feature', fix_header_crc(base[:16] + struct.pack('<I', 1 << 3) + base[20:]))
+    damaged('unsupported-version', fix_header_crc(base[:8] + struct.pack('<H', 2) + base[10:]))
+
+    # A CRC-valid block with unknown record types (0 and 5) before and after its records.
+    stored = base[b2 + 12:b2 + l2]
+    payload = zlib.decompress(stored, -15)
+    # Skip the preamble (three varints) to insert right after it.
+    pos = 0
+    for _ in range(3):
+        while payload[pos] & 0x80:
+            pos += 1
+        pos += 1
+    unknown5 = bytes([(4 << 3) | 5]) + b'\x01\x02\x03\x04'
+    unknown0 = bytes([(2 << 3) | 0]) + b'\xff\xff'
+    payload2 = payload[:pos] + unknown5 + payload[pos:] + unknown0
+    damaged('unknown-record-type', base[:b2] + frame(raw_deflate(payload2)) + base[b2 + l2:])
+    # A CRC-valid block whose payload uses an undefined label id: detected, costs only that block.
+    pos_end = len(payload)
+    bad = payload[:pos] + bytes([(5 << 3) | 2, 0, 0, 0x7F, 1, 1]) + payload[pos:]
+    damaged('undefined-label-id', base[:b2] + frame(raw_deflate(bad)) + base[b2 + l2:])
+
+    rnd = random.Random(5)
+    damaged('random-bytes', bytes(rnd.randrange(256) for _ in range(2000)))
+    damaged('json-text', intact['one-event'] and sources()['one-event'].encode())
+    damaged('empty-file', b'')
+
+    # Expected output of every case, default and --strict.
+    for name in sorted(os.listdir(HERE)):
+        d = os.path.join(HERE, name)
+        if not os.path.isdir(d) or name.startswith('.'):
+            continue
+        target = 'input' if os.path.isdir(os.path.join(d, 'input')) else 'input.sslog'
+        for mode, extra in (('expected', []), ('strict', ['--strict'])):
+            code, out, err = run(convert, ['decode'] + extra + [target], d)
+            if mode == 'strict' and code == 0:
+                continue  # intact input: --strict must give exactly the default output
+            with open(os.path.join(d, mode + '.jsonl'), 'wb') as f:
+                f.write(out)
+            with open(os.path.join(d, mode + '.stderr'), 'wb') as f:
+                f.write(err)
+            with open(os.path.join(d, mode + '.exit'), 'w') as f:
+                f.write('%d\n' % code)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()

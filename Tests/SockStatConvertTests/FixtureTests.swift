@@ -1,0 +1,90 @@
+import Foundation
+import SockStatFormat
+import SockStatStore
+import Testing
+
+/// Golden fixtures: every case in Fixtures/ decodes to its expected bytes,
+/// stderr and exit code, and intact segments are exactly what the writer makes.
+struct FixtureTests {
+    static let cases: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: Tool.fixtures.path)) ?? []
+        return names.filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".")
+                && FileManager.default.fileExists(atPath: Tool.fixtures.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && isDirectory.boolValue
+        }.sorted()
+    }()
+
+    @Test func fixturesArePresent() {
+        #expect(Self.cases.count >= 30)
+    }
+
+    @Test(arguments: cases)
+    func decodesAsRecorded(_ name: String) throws {
+        let directory = Tool.fixtures.appendingPathComponent(name)
+        let target = FileManager.default.fileExists(atPath: directory.appendingPathComponent("input").path) ? "input" : "input.sslog"
+        for mode in ["expected", "strict"] {
+            var expectedMode = mode
+            if mode == "strict", !FileManager.default.fileExists(atPath: directory.appendingPathComponent("strict.exit").path) {
+                expectedMode = "expected"  // intact input: --strict changes nothing
+            }
+            let run = try Tool.run(["decode"] + (mode == "strict" ? ["--strict"] : []) + [target], in: directory)
+            let expectedOut = try Data(contentsOf: directory.appendingPathComponent("\(expectedMode).jsonl"))
+            let expectedErr = try String(contentsOf: directory.appendingPathComponent("\(expectedMode).stderr"), encoding: .utf8)
+            let expectedExit = try String(contentsOf: directory.appendingPathComponent("\(expectedMode).exit"), encoding: .utf8)
+            #expect(run.stdout == expectedOut, "\(name) \(mode): stdout differs")
+            #expect(run.stderrText == expectedErr, "\(name) \(mode): stderr differs")
+            #expect("\(run.exitCode)\n" == expectedExit, "\(name) \(mode): exit code differs")
+        }
+    }
+
+    static let intactCases = cases.filter {
+        FileManager.default.fileExists(atPath: Tool.fixtures.appendingPathComponent("\($0)/source.jsonl").path)
+    }
+
+    /// For intact cases the golden output is the JSON the segment was made from,
+    /// so the expectation does not come from the decoder under test.
+    @Test(arguments: intactCases)
+    func intactCaseDecodesToItsSource(_ name: String) throws {
+        let directory = Tool.fixtures.appendingPathComponent(name)
+        let source = try Data(contentsOf: directory.appendingPathComponent("source.jsonl"))
+        let expected = try Data(contentsOf: directory.appendingPathComponent("expected.jsonl"))
+        #expect(source == expected)
+        #expect(try String(contentsOf: directory.appendingPathComponent("expected.exit"), encoding: .utf8) == "0\n")
+    }
+
+    /// The writer still produces the committed bytes: an accidental format
+    /// change fails here.
+    @Test(arguments: intactCases)
+    func writerReproducesCommittedBytes(_ name: String) throws {
+        let directory = Tool.fixtures.appendingPathComponent(name)
+        let output = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        var options = SegmentLogOptions()
+        if name == "several-segments" { options.maxSegmentBytes = 4096 }
+        let writer = try SegmentLogWriter(directory: output.path, options: options)
+        let parser = JSONLinesParser()
+        let source = try Data(contentsOf: directory.appendingPathComponent("source.jsonl"))
+        for (number, line) in source.split(separator: UInt8(ascii: "\n")).enumerated() {
+            if let event = try parser.parse(Array(line), lineNumber: number + 1) {
+                try writer.append(event)
+            }
+        }
+        try writer.close()
+        let written = try FileManager.default.contentsOfDirectory(atPath: output.path).sorted()
+        let committedDirectory = directory.appendingPathComponent("input")
+        let committed: [(String, Data)]
+        if FileManager.default.fileExists(atPath: committedDirectory.path) {
+            committed = try FileManager.default.contentsOfDirectory(atPath: committedDirectory.path).sorted().map {
+                ($0, try Data(contentsOf: committedDirectory.appendingPathComponent($0)))
+            }
+        } else {
+            committed = [(written.first ?? "?", try Data(contentsOf: directory.appendingPathComponent("input.sslog")))]
+        }
+        try #require(written.count == committed.count)
+        for (name, bytes) in committed {
+            #expect(try Data(contentsOf: output.appendingPathComponent(name)) == bytes, "\(name) differs")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// Runs the built `sockstat-convert` and captures what it did.
+struct ToolRun {
+    var exitCode: Int32
+    var stdout: Data
+    var stderr: Data
+
+    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+enum Tool {
+    /// The repository root, from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let fixtures = root.appendingPathComponent("Fixtures")
+
+    /// The `sockstat-convert` built beside the test bundle.
+    static var convert: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // On Linux the test runner sits in the build directory; elsewhere inside a bundle.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("sockstat-convert")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug/sockstat-convert")
+    }
+
+    /// Runs `sockstat-convert arguments` in `directory`, feeding `stdin`.
+    static func run(_ arguments: [String], in directory: URL? = nil, stdin: Data? = nil) throws -> ToolRun {
+        let process = Process()
+        process.executableURL = convert
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe(), error = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = input
+        try process.run()
+        // Feed and drain concurrently so that large outputs cannot deadlock.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var stdoutData = Data()
+        nonisolated(unsafe) var stderrData = Data()
+        group.enter()
+        DispatchQueue.global().async { stdoutData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { stderrData = error.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return ToolRun(exitCode: process.terminationStatus, stdout: stdoutData, stderr: stderrData)
+    }
+
+    /// A fresh empty directory, removed by the caller.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
