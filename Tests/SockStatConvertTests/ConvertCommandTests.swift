@@ -1,0 +1,213 @@
+import Foundation
+import Testing
+
+/// `sockstat-convert` end to end: arguments in; stdout, stderr and exit code out.
+struct ConvertCommandTests {
+    /// A few minutes of the reference workload, generated when the shared
+    /// generator is present, else a built-in sample.
+    static func workloadLines() throws -> Data {
+        let generator = Tool.root.appendingPathComponent("../shared/workload/workload.py").standardizedFileURL
+        if FileManager.default.fileExists(atPath: generator.path) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", generator.path, "--hours", "0.1", "--seed", "11"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus == 0, !data.isEmpty { return data }
+        }
+        return try Data(contentsOf: Tool.fixtures.appendingPathComponent("several-segments/source.jsonl"))
+    }
+
+    @Test func encodeThenDecodeGivesBackCanonicalInputByteForByte() throws {
+        let input = try Self.workloadLines()
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let encode = try Tool.run(["encode", "--output", directory.path, "--max-segment-bytes", "8192"], stdin: input)
+        #expect(encode.exitCode == 0, "\(encode.stderrText)")
+        #expect(encode.stderrText.contains("B/event"))
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(segments.count > 1, "expected several segments")
+        // decode is the default subcommand
+        let decode = try Tool.run([directory.path])
+        #expect(decode.exitCode == 0)
+        #expect(decode.stderr.isEmpty)
+        #expect(decode.stdout == input)
+    }
+
+    @Test func segmentsAndDirectoryArePrivate() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        let run = try Tool.run(["encode", "-o", logs.path], stdin: Data(#"{"t":1,"d":2,"s":{"a":[1,2]}}"#.utf8))
+        #expect(run.exitCode == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: logs.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        for name in try FileManager.default.contentsOfDirectory(atPath: logs.path) {
+            let file = try FileManager.default.attributesOfItem(atPath: logs.appendingPathComponent(name).path)
+            #expect((file[.posixPermissions] as? Int) == 0o600)
+        }
+    }
+
+    @Test func encodingIntoADirectoryContinuesItsNumbering() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = Data((#"{"t":1,"d":2,"s":{"a":[1,2]}}"# + "\n").utf8)
+        let second = Data((#"{"t":3,"d":2,"s":{"b":[3,4]}}"# + "\n").utf8)
+        #expect(try Tool.run(["encode", "-o", directory.path], stdin: first).exitCode == 0)
+        #expect(try Tool.run(["encode", "-o", directory.path], stdin: second).exitCode == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names == ["sockstat-00000000000000000001.sslog", "sockstat-00000000000000000002.sslog"])
+        #expect(try Tool.run([directory.path]).stdout == first + second)
+    }
+
+    @Test func tolerantAndLogtailLinesCompactToCanonical() throws {
+        let input = """
+            {"logtail":{"client_time":"2026-11-28T01:02:03.456789Z","proc_id":7,"proc_seq":42},"t":1764288339865,"d":100,"s":{"8":[1024,96],"2":[148,148]}}
+            { "s" : { "x" : [ 1 , 2 ] } , "c" : 0 , "d" : 99 , "t" : 1764288339965 , "extra" : [true, null, {"k": "v"}] }\r
+
+            {"t":1764288340065,"d":100,"c":1,"s":{}}
+            """
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try Tool.run(["encode", "-o", directory.path], stdin: Data(input.utf8)).exitCode == 0)
+        let decoded = try Tool.run(["decode", directory.path])
+        #expect(String(decoding: decoded.stdout, as: UTF8.self) == """
+            {"t":1764288339865,"d":100,"s":{"2":[148,148],"8":[1024,96]}}
+            {"t":1764288339965,"d":99,"s":{"x":[1,2]}}
+            {"t":1764288340065,"d":100,"c":1,"s":{}}
+
+            """)
+    }
+
+    @Test func invalidLineStopsEncodeNamingLineAndColumnKeepingEarlierEvents() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = Data("""
+            {"t":1,"d":2,"s":{"a":[1,2]}}
+            {"t":2.5,"d":2,"s":{"a":[1,2]}}
+            {"t":3,"d":2,"s":{"a":[1,2]}}
+
+            """.utf8)
+        let run = try Tool.run(["encode", "-o", directory.path], stdin: input)
+        #expect(run.exitCode == 65)
+        #expect(run.stderrText.contains("standard input: line 2, column 7:"), "\(run.stderrText)")
+        #expect(try Tool.run([directory.path]).stdout == Data((#"{"t":1,"d":2,"s":{"a":[1,2]}}"# + "\n").utf8))
+    }
+
+    @Test func skipInvalidReportsEachBadLineAndExitsIncomplete() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = Data("""
+            {"t":1,"d":2,"s":{"a":[1,2]}}
+            not json
+            {"t":3,"d":2,"s":{"a":[1,-2]}}
+            {"t":4,"d":2,"s":{"a":[1,2]}}
+            """.utf8)
+        let run = try Tool.run(["encode", "--skip-invalid", "-o", directory.path], stdin: input)
+        #expect(run.exitCode == 1)
+        #expect(run.stderrText.contains("line 2, column 1:"))
+        #expect(run.stderrText.contains("line 3, column"))
+        #expect(run.stderrText.contains("2 invalid lines skipped"))
+        let decoded = String(decoding: try Tool.run([directory.path]).stdout, as: UTF8.self)
+        #expect(decoded == "{\"t\":1,\"d\":2,\"s\":{\"a\":[1,2]}}\n{\"t\":4,\"d\":2,\"s\":{\"a\":[1,2]}}\n")
+    }
+
+    @Test(arguments: [
+        (["--since", "3"], [3, 4, 5]),
+        (["--until", "3"], [1, 2]),
+        (["--since", "2", "--until", "4"], [2, 3]),
+        (["--since", "1970-01-01T00:00:00.003Z"], [3, 4, 5]),
+        (["--until", "1970-01-01"], []),
+    ])
+    func sinceIsInclusiveUntilIsExclusive(_ arguments: [String], _ expected: [Int]) throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = (1...5).map { #"{"t":\#($0),"d":1,"s":{"a":[1,1]}}"# + "\n" }.joined()
+        #expect(try Tool.run(["encode", "-o", directory.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let run = try Tool.run(["decode"] + arguments + [directory.path])
+        #expect(run.exitCode == 0)
+        let times = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").map { line in
+            Int(line.dropFirst(5).prefix { $0 != "," })!
+        }
+        #expect(times == expected)
+    }
+
+    @Test func isoTimesAreUTC() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 2025-11-28T00:05:39.865Z is 1764288339865.
+        let lines = #"{"t":1764288339864,"d":1,"s":{"a":[1,1]}}"# + "\n" + #"{"t":1764288339865,"d":1,"s":{"a":[1,1]}}"# + "\n"
+        #expect(try Tool.run(["encode", "-o", directory.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let run = try Tool.run(["--since", "2025-11-28T00:05:39.865Z", directory.path])
+        #expect(String(decoding: run.stdout, as: UTF8.self) == #"{"t":1764288339865,"d":1,"s":{"a":[1,1]}}"# + "\n")
+    }
+
+    @Test func segmentFromStandardInput() throws {
+        let segment = try Data(contentsOf: Tool.fixtures.appendingPathComponent("one-event/input.sslog"))
+        let run = try Tool.run(["decode", "-"], stdin: segment)
+        #expect(run.exitCode == 0)
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("one-event/source.jsonl"))))
+    }
+
+    @Test func outputFileOption() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out.jsonl")
+        let run = try Tool.run(["decode", "--output", out.path, Tool.fixtures.appendingPathComponent("cellular/input.sslog").path])
+        #expect(run.exitCode == 0)
+        #expect(run.stdout.isEmpty)
+        #expect(try Data(contentsOf: out) == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("cellular/source.jsonl"))))
+    }
+
+    @Test func missingInputIsExit66BeforeAnyOutput() throws {
+        let run = try Tool.run([Tool.fixtures.appendingPathComponent("one-event/input.sslog").path, "/nonexistent/segment.sslog"])
+        #expect(run.exitCode == 66)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderrText.contains("/nonexistent/segment.sslog"))
+    }
+
+    @Test(arguments: [["--since", "yesterday", "x"], ["decode"], ["encode"], ["encode", "-o", "/tmp/x", "--flush-interval", "0"]])
+    func usageErrorsAreExit64(_ arguments: [String]) throws {
+        #expect(try Tool.run(arguments).exitCode == 64)
+    }
+
+    @Test func damagedFilesAmongGoodOnesCostOnlyThemselves() throws {
+        let good = Tool.fixtures.appendingPathComponent("one-event/input.sslog").path
+        let foreign = Tool.fixtures.appendingPathComponent("json-text/input.sslog").path
+        let run = try Tool.run([foreign, good])
+        #expect(run.exitCode == 1)
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("one-event/source.jsonl"))))
+        #expect(run.stderrText == "sockstat-convert: \(foreign): offset 0: not a segment (bad magic)\n")
+    }
+
+    @Test func duplicateSegmentInDirectoryIsReportedAndReadOnce() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let segment = Tool.fixtures.appendingPathComponent("one-event/input.sslog")
+        try FileManager.default.copyItem(at: segment, to: directory.appendingPathComponent("sockstat-00000000000000000001.sslog"))
+        try FileManager.default.copyItem(at: segment, to: directory.appendingPathComponent("copy.sslog"))
+        let run = try Tool.run([directory.path])
+        #expect(run.exitCode == 1)
+        #expect(run.stderrText.contains("already read from"))
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("one-event/source.jsonl"))))
+    }
+
+    @Test func directoryIsReadInSequenceOrderNotNameOrder() throws {
+        let source = Tool.fixtures.appendingPathComponent("several-segments/input")
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Rename so that name order is the reverse of sequence order.
+        let names = try FileManager.default.contentsOfDirectory(atPath: source.path).sorted()
+        for (index, name) in names.enumerated() {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name),
+                                             to: directory.appendingPathComponent("z\(names.count - index).sslog"))
+        }
+        let run = try Tool.run([directory.path])
+        #expect(run.exitCode == 0)
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("several-segments/source.jsonl"))))
+    }
+}
