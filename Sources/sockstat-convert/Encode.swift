@@ -102,13 +102,19 @@ struct Encode: ParsableCommand {
         if input != "-" { try? source.close() }
         let metrics = writer.metrics
         let perEvent = metrics.events > 0 ? Double(metrics.bytes) / Double(metrics.events) : 0
-        Diagnostics.report("encoded \(metrics.events) events into \(metrics.segments) segments, \(metrics.blocks) blocks, \(metrics.bytes) bytes (\((perEvent * 100).rounded() / 100) B/event)")
+        let hundredths = Int((perEvent * 100).rounded())
+        let figure = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+        Diagnostics.report("encoded \(plural(metrics.events, "event")): \(plural(metrics.segments, "segment")), \(plural(metrics.blocks, "block")), \(metrics.bytes) bytes, \(figure) B/event")
         if let failure { throw failure }
         if skipped > 0 {
             Diagnostics.report("\(skipped) invalid lines skipped")
             throw Exit.incomplete
         }
     }
+}
+
+private func plural(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 
 /// Splits a byte stream into lines without holding more than one line (plus

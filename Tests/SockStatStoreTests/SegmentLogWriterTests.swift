@@ -1,0 +1,183 @@
+import Foundation
+@testable import SockStatFormat
+@testable import SockStatStore
+import Testing
+
+/// A scratch directory removed at the end of each test.
+final class ScratchDirectory {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-store-\(UUID().uuidString)").path
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Reads every event of a directory through the format module's reader.
+func readDirectory(_ path: String) throws -> (events: [Event], blocksPerSegment: [Int], damage: [Damage]) {
+    var events: [Event] = []
+    var blocksPerSegment: [Int] = []
+    var damage: [Damage] = []
+    var decoder = BlockDecoder()
+    var block = DecodedBlock()
+    for file in try SegmentDirectory.segments(in: path) {
+        var reader = try SegmentReader(bytes: try SegmentDirectory.read(file.path))
+        var blocks = 0
+        loop: while true {
+            switch reader.next(into: &block, using: &decoder) {
+            case .block:
+                blocks += 1
+                events.append(contentsOf: block.events)
+            case .damage(let found): damage.append(found)
+            case .end: break loop
+            }
+        }
+        blocksPerSegment.append(blocks)
+    }
+    return (events, blocksPerSegment, damage)
+}
+
+func event(_ time: Int64, _ labels: [String: (UInt64, UInt64)] = ["a": (1, 2)], duration: Int64 = 100) -> Event {
+    Event(time: time, duration: duration,
+          counts: labels.map { LabelCounts(label: Label($0.key), tx: $0.value.0, rx: $0.value.1) }.sorted { $0.label < $1.label })
+}
+
+struct SegmentLogWriterTests {
+    @Test func blocksAreCutByEventTimeAtTheFlushInterval() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        // 0 … 24.9 s at 100 ms: blocks [0, 10 s), [10 s, 20 s), [20 s, 25 s).
+        let events = (0..<250).map { event(1_000_000 + Int64($0) * 100) }
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let read = try readDirectory(scratch.path)
+        #expect(read.events == events)
+        #expect(read.blocksPerSegment == [3])
+        #expect(writer.metrics.blocks == 3)
+        #expect(writer.metrics.events == 250)
+    }
+
+    @Test func aClockGoingBackStartsANewBlock() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        let events = [event(5_000), event(5_100), event(4_000), event(4_100)]
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let read = try readDirectory(scratch.path)
+        #expect(read.events == events)
+        #expect(read.blocksPerSegment == [2])
+    }
+
+    @Test func segmentsRotateBeforePassingTheMaximumAndDecodeInOrder() throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 4096
+        let writer = try SegmentLogWriter(directory: scratch.path, options: options)
+        var generator = SystemRandomNumberGenerator()
+        let events = (0..<3000).map { index in
+            event(Int64(index) * 100, ["8": (UInt64.random(in: 0...100_000, using: &generator), UInt64.random(in: 0...2_000_000, using: &generator))])
+        }
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let files = try SegmentDirectory.segments(in: scratch.path)
+        #expect(files.count > 3)
+        #expect(files.map(\.sequence) == (1...UInt64(files.count)).map { $0 })
+        for file in files {
+            let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+            #expect(size <= 4096, "\(file.path) is \(size) bytes")
+        }
+        #expect(try readDirectory(scratch.path).events == events)
+        #expect(writer.metrics.segments == files.count)
+    }
+
+    @Test func numberingContinuesAfterTheHighestSegmentPresent() throws {
+        let scratch = try ScratchDirectory()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: scratch.path + "/" + SegmentName.fileName(sequence: 41), contents: Data())
+        FileManager.default.createFile(atPath: scratch.path + "/notes.txt", contents: Data("keep".utf8))
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        try writer.append(event(1))
+        try writer.close()
+        let names = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+        #expect(names == ["notes.txt", SegmentName.fileName(sequence: 41), SegmentName.fileName(sequence: 42)])
+    }
+
+    @Test func aFullLabelDictionaryStartsANewSegment() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        // 65 events of 1024 new labels each: the 65th needs ids past 65535.
+        var events: [Event] = []
+        for index in 0..<65 {
+            let counts = (0..<1024).map { LabelCounts(label: Label("l\(index * 1024 + $0)"), tx: 1, rx: 1) }
+            events.append(Event(time: Int64(index), duration: 1, counts: counts.sorted { $0.label < $1.label }))
+        }
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let read = try readDirectory(scratch.path)
+        #expect(read.blocksPerSegment.count == 2)
+        #expect(read.events == events)
+    }
+
+    @Test func anEventTheFormatCannotHoldIsRefusedAndNothingIsWritten() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        try writer.append(event(1))
+        let tooLong = Event(time: 2, duration: 1, counts: [LabelCounts(label: Label(bytes: Array(repeating: 65, count: 1025)), tx: 1, rx: 1)])
+        #expect(throws: EventError.self) { try writer.append(tooLong) }
+        try writer.append(event(3))
+        try writer.close()
+        #expect(try readDirectory(scratch.path).events == [event(1), event(3)])
+    }
+
+    @Test func noTemporaryFilesAreLeftBehind() throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 4096
+        let writer = try SegmentLogWriter(directory: scratch.path, options: options)
+        for index in 0..<2000 { try writer.append(event(Int64(index) * 100, ["x": (UInt64(index) * 7919, UInt64(index) * 104_729)])) }
+        try writer.close()
+        let names = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
+        #expect(names.allSatisfy { SegmentName.sequence(fromFileName: $0) != nil })
+    }
+
+    @Test func aDirectoryThatCannotBeCreatedIsAClearError() throws {
+        let scratch = try ScratchDirectory()
+        FileManager.default.createFile(atPath: scratch.path, contents: Data("a file".utf8))
+        #expect(throws: StoreError.self) { try SegmentLogWriter(directory: scratch.path + "/logs") }
+        try? FileManager.default.removeItem(atPath: scratch.path)
+    }
+}
+
+struct SegmentNameTests {
+    @Test(arguments: [UInt64(0), 1, 42, 99_999, UInt64.max])
+    func namesRoundTrip(_ sequence: UInt64) {
+        let name = SegmentName.fileName(sequence: sequence)
+        #expect(name.count == "sockstat-".count + 20 + ".sslog".count)
+        #expect(SegmentName.sequence(fromFileName: name) == sequence)
+    }
+
+    @Test(arguments: ["sockstat-1.sslog", "sockstat-0000000000000000000a.sslog", "other.sslog",
+                      "sockstat-00000000000000000001.sslog.tmp", ".sockstat-00000000000000000001.sslog.tmp",
+                      "sockstat-99999999999999999999.sslog"])
+    func otherNamesAreNotSegments(_ name: String) {
+        #expect(SegmentName.sequence(fromFileName: name) == nil)
+    }
+
+    @Test func namesSortInSequenceOrder() {
+        let names = [1, 9, 10, 100, 2].map { SegmentName.fileName(sequence: UInt64($0)) }
+        #expect(names.sorted() == [1, 2, 9, 10, 100].map { SegmentName.fileName(sequence: UInt64($0)) })
+    }
+}
+
+struct FileIOTests {
+    @Test func readingRefusesFilesOverTheLimit() throws {
+        let scratch = try ScratchDirectory()
+        FileManager.default.createFile(atPath: scratch.path, contents: Data(repeating: 7, count: 1000))
+        #expect(try FileIO.readFile(scratch.path, limit: 1000).count == 1000)
+        #expect(throws: StoreError.self) { try FileIO.readFile(scratch.path, limit: 999) }
+        try? FileManager.default.removeItem(atPath: scratch.path)
+    }
+
+    @Test func missingFileIsAReadError() {
+        #expect(throws: StoreError.self) { try SegmentDirectory.read("/nonexistent/x.sslog") }
+    }
+}
