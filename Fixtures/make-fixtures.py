@@ -184,7 +184,7 @@ def main():
     damaged('unknown-compatible-feature', fix_header_crc(base[:16] + struct.pack('<I', 1 << 3) + base[20:]))
     damaged('unsupported-version', fix_header_crc(base[:8] + struct.pack('<H', 2) + base[10:]))
 
-    # A CRC-valid block with unknown record types (0 and 5) before and after its records.
+    # A CRC-valid block with unknown record types (6, then 0 and 7) before and after its records.
     stored = base[b2 + 12:b2 + l2]
     payload = zlib.decompress(stored, -15)
     # Skip the preamble (three varints) to insert right after it.
@@ -193,9 +193,10 @@ def main():
         while payload[pos] & 0x80:
             pos += 1
         pos += 1
-    unknown5 = bytes([(4 << 3) | 5]) + b'\x01\x02\x03\x04'
+    unknown6 = bytes([(4 << 3) | 6]) + b'\x01\x02\x03\x04'
     unknown0 = bytes([(2 << 3) | 0]) + b'\xff\xff'
-    payload2 = payload[:pos] + unknown5 + payload[pos:] + unknown0
+    unknown7 = bytes([0x80 | (1 << 3) | 7, 0x01]) + b'\x00' * 17
+    payload2 = payload[:pos] + unknown6 + payload[pos:] + unknown0 + unknown7
     damaged('unknown-record-type', base[:b2] + frame(raw_deflate(payload2)) + base[b2 + l2:])
     # A CRC-valid block whose payload uses an undefined label id: detected, costs only that block.
     pos_end = len(payload)

@@ -117,12 +117,12 @@ public struct BlockDecoder {
                 definedIDs.append(Int(id))
                 lastUse.append(-1)
 
-            case RecordType.event, RecordType.cellularEvent:
+            case RecordType.event, RecordType.cellularEvent, RecordType.adjacentEvent, RecordType.adjacentCellularEvent:
                 let eventIndex = Int32(block.times.count)
                 let gap: UInt64
                 let durationDelta: UInt64
                 do {
-                    gap = try body.readVarint()
+                    gap = type >= RecordType.adjacentEvent ? 0 : try body.readVarint()
                     durationDelta = try body.readVarint()
                 } catch { throw BlockError(error, at: recordOffset, reading: "event time") }
                 let time = previousEnd &+ ZigZag.decode(gap)
@@ -153,7 +153,7 @@ public struct BlockDecoder {
                 }
                 block.times.append(time)
                 block.durations.append(duration)
-                block.cellular.append(type == RecordType.cellularEvent)
+                block.cellular.append(type == RecordType.cellularEvent || type == RecordType.adjacentCellularEvent)
                 block.entryStart.append(Int32(block.entrySlots.count))
                 previousEnd = time &+ duration
                 previousDuration = duration

@@ -107,16 +107,23 @@ public struct BlockEncoder {
             eventIDs.append(id)
         }
 
+        // Back-to-back ticks (gap 0) use the adjacent types and store no gap.
         let gap = ZigZag.encode(event.time &- previousEnd)
         let durationDelta = ZigZag.encode(event.duration &- previousDuration)
-        var bodyLength = Varint.encodedSize(gap) + Varint.encodedSize(durationDelta)
+        var bodyLength = (gap == 0 ? 0 : Varint.encodedSize(gap)) + Varint.encodedSize(durationDelta)
         for (position, index) in order.enumerated() {
             bodyLength += Varint.encodedSize(UInt64(eventIDs[position]))
                 + Varint.encodedSize(counts[index].tx) + Varint.encodedSize(counts[index].rx)
         }
-        let type = event.isCellular ? RecordType.cellularEvent : RecordType.event
+        let type: UInt64
+        switch (event.isCellular, gap == 0) {
+        case (false, false): type = RecordType.event
+        case (true, false): type = RecordType.cellularEvent
+        case (false, true): type = RecordType.adjacentEvent
+        case (true, true): type = RecordType.adjacentCellularEvent
+        }
         Varint.append(UInt64(bodyLength) << 3 | type, to: &payload)
-        Varint.append(gap, to: &payload)
+        if gap != 0 { Varint.append(gap, to: &payload) }
         Varint.append(durationDelta, to: &payload)
         for (position, index) in order.enumerated() {
             Varint.append(UInt64(eventIDs[position]), to: &payload)

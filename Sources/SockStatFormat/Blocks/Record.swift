@@ -10,6 +10,10 @@ public enum RecordType {
     public static let event: UInt64 = 2
     /// An event on a cellular interface (`"c":1`).
     public static let cellularEvent: UInt64 = 3
+    /// An event that starts where the previous one ended (gap 0, not stored).
+    public static let adjacentEvent: UInt64 = 4
+    /// A cellular event that starts where the previous one ended.
+    public static let adjacentCellularEvent: UInt64 = 5
 }
 
 /// An event the format cannot hold: a limit exceeded or a label repeated.
