@@ -52,7 +52,9 @@ struct Decode: ParsableCommand {
                 inputs.append(path)
             } else if SegmentDirectory.isDirectory(path) {
                 do {
-                    inputs.append(contentsOf: try SegmentDirectory.segments(in: path).map(\.path))
+                    let segments = try SegmentDirectory.segments(in: path)
+                    if segments.isEmpty { Diagnostics.report("\(path): no segments (*\(SegmentName.suffix)) in this directory") }
+                    inputs.append(contentsOf: segments.map(\.path))
                 } catch {
                     Diagnostics.report(error.description)
                     throw Exit.noInput

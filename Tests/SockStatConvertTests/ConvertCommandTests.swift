@@ -184,6 +184,15 @@ struct ConvertCommandTests {
         #expect(run.stderrText == "sockstat-convert: \(foreign): offset 0: not a segment (bad magic)\n")
     }
 
+    @Test func anEmptyDirectoryIsNotedAndGivesNoEvents() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try Tool.run([directory.path])
+        #expect(run.exitCode == 0)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderrText == "sockstat-convert: \(directory.path): no segments (*.sslog) in this directory\n")
+    }
+
     @Test func duplicateSegmentInDirectoryIsReportedAndReadOnce() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

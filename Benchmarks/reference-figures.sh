@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Whole-process figures on the reference workload (release build, one core).
+# Usage: bash Benchmarks/reference-figures.sh [HOURS...]   (default: 1 24)
+# RUNS (default 7) sets how many timed runs give min/median/max.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product sockstat-convert >/dev/null
+export CONVERT=$PWD/.build/release/sockstat-convert
+export WORKLOAD=${WORKLOAD:-$PWD/../shared/workload/workload.py}
+export RUNS=${RUNS:-7}
+hours=("$@")
+[ ${#hours[@]} -gt 0 ] || hours=(1 24)
+
+python3 - "${hours[@]}" <<'PY'
+import os, statistics, subprocess, sys, tempfile, time
+convert, runs = os.environ['CONVERT'], int(os.environ['RUNS'])
+
+def timed(args, **kw):
+    """Wall seconds, user+sys CPU seconds and peak RSS (KB) of one run on core 0."""
+    report = os.path.join(work, 'time.txt')
+    start = time.perf_counter()
+    subprocess.run(['/usr/bin/time', '-f', '%U %S %M', '-o', report, 'taskset', '-c', '0'] + args, check=True, **kw)
+    wall = time.perf_counter() - start
+    user, system, rss = open(report).read().split()[-3:]
+    return wall, float(user) + float(system), int(rss)
+
+with tempfile.TemporaryDirectory() as work:
+    empty = os.path.join(os.getcwd(), 'Fixtures/empty-segment/input.sslog')
+    for hours in sys.argv[1:]:
+        source = os.path.join(work, 'in-%s.jsonl' % hours)
+        with open(source, 'wb') as f:
+            subprocess.run([sys.executable, os.environ['WORKLOAD'], '--hours', hours, '--seed', '1'],
+                           stdout=f, stderr=subprocess.DEVNULL, check=True)
+        events = sum(1 for _ in open(source, 'rb'))
+        json_bytes = os.path.getsize(source)
+        segments = os.path.join(work, 'seg-%s' % hours)
+        encode = timed([convert, 'encode', '-i', source, '-o', segments], stderr=subprocess.DEVNULL)
+        stored = sum(os.path.getsize(os.path.join(segments, n)) for n in os.listdir(segments))
+        out = subprocess.run([convert, segments], capture_output=True, check=True).stdout
+        assert out == open(source, 'rb').read(), 'round trip failed'
+        walls = []
+        for _ in range(runs):
+            with open(os.devnull, 'wb') as null:
+                walls.append(timed([convert, segments], stdout=null))
+        wall = sorted(w for w, _, _ in walls)
+        median = statistics.median(wall)
+        print('%s h: %d events; JSON lines %.2f B/event; segments %.2f B/event (%.2fx smaller)'
+              % (hours, events, json_bytes / events, stored / events, json_bytes / stored))
+        print('  decode to /dev/null, whole process, core 0, %d runs: %.4f / %.4f / %.4f s (min/median/max)'
+              ' = %.2f M events/s at the median, %.2f M at the min; CPU %.4f s; peak RSS %d KB'
+              % (runs, wall[0], median, wall[-1], events / median / 1e6, events / wall[0] / 1e6,
+                 statistics.median(c for _, c, _ in walls), max(r for _, _, r in walls)))
+        print('  (process start-up alone, decoding an empty segment: %.4f s median)'
+              % statistics.median(timed([convert, empty])[0] for _ in range(runs)))
+        print('  encode from JSON lines, whole process, core 0: %.3f s (%.2f M events/s)'
+              % (encode[0], events / encode[0] / 1e6))
+PY
