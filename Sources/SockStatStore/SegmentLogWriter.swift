@@ -16,7 +16,8 @@ public struct SegmentLogOptions: Hashable, Sendable {
     /// A segment is closed before a block that could take it past this size
     /// (its size plus its largest block so far). Default 256 KiB.
     public var maxSegmentBytes: Int = 256 * 1024
-    /// A block is cut early when its payload would pass this size. Default 1 MiB.
+    /// A block is cut early when its payload would pass this size. Default
+    /// 1 MiB; values above `FormatLimits.maxBlockBytes` are treated as that.
     public var maxBlockPayloadBytes: Int = 1 << 20
     /// Whether each block is fsynced as it is written (recording) or only each
     /// segment as it is closed (bulk conversion).
@@ -89,7 +90,8 @@ public final class SegmentLogWriter {
         if let encoder, let first = encoder.firstEventTime {
             let (elapsed, overflow) = event.time.subtractingReportingOverflow(first)
             let outside = overflow || elapsed < 0 || elapsed >= options.flushIntervalMilliseconds
-            if outside || encoder.payloadByteCount + BlockEncoder.payloadBound(of: event) > options.maxBlockPayloadBytes {
+            let limit = min(options.maxBlockPayloadBytes, FormatLimits.maxBlockBytes)
+            if outside || encoder.payloadByteCount + BlockEncoder.payloadBound(of: event) > limit {
                 try flush()
             }
         }

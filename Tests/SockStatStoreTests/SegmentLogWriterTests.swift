@@ -56,6 +56,22 @@ struct SegmentLogWriterTests {
         #expect(writer.metrics.events == 250)
     }
 
+    @Test func aBlockIsCutEarlyWhenItsPayloadWouldPassTheMaximum() throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        options.maxBlockPayloadBytes = 200
+        let writer = try SegmentLogWriter(directory: scratch.path, options: options)
+        // 10 events within one flush interval, each bounded at 6*10 + 2*10 + 10 + 1 = 91 bytes:
+        // at most two fit under 200 with their bounds, so the block is cut every two events.
+        let events = (0..<10).map { event(Int64($0), ["a": (1, 1)]) }
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let read = try readDirectory(scratch.path)
+        #expect(read.events == events)
+        #expect(read.blocksPerSegment.count == 1)
+        #expect(read.blocksPerSegment[0] > 2)
+    }
+
     @Test func aClockGoingBackStartsANewBlock() throws {
         let scratch = try ScratchDirectory()
         let writer = try SegmentLogWriter(directory: scratch.path)

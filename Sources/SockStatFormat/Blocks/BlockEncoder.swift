@@ -36,9 +36,11 @@ public struct BlockEncoder {
     /// The number of distinct labels defined in this segment so far.
     public var labelCount: Int { ids.count }
 
-    /// The most bytes `event` can add to the payload (to decide a cut before it).
+    /// The most bytes `event` can add to the payload (to decide a cut before
+    /// it), including the block preamble it writes when it is the first.
     public static func payloadBound(of event: Event) -> Int {
-        var bound = 3 * Varint.maxBytes
+        // Preamble (3 varints), record header, gap, duration delta.
+        var bound = 6 * Varint.maxBytes
         for entry in event.counts {
             bound += 3 * Varint.maxBytes + 2 * Varint.maxBytes + entry.label.bytes.count
         }
