@@ -59,17 +59,17 @@ struct SegmentLogWriterTests {
     @Test func aBlockIsCutEarlyWhenItsPayloadWouldPassTheMaximum() throws {
         let scratch = try ScratchDirectory()
         var options = SegmentLogOptions()
-        options.maxBlockPayloadBytes = 200
+        options.maxBlockPayloadBytes = 120
         let writer = try SegmentLogWriter(directory: scratch.path, options: options)
-        // 10 events within one flush interval, each bounded at 6*10 + 2*10 + 10 + 1 = 91 bytes:
-        // at most two fit under 200 with their bounds, so the block is cut every two events.
+        // 10 events within one flush interval, each bounded at 6*10 + 5*10 + 1 = 111 bytes.
+        // After one event a block holds about 11 bytes, and 11 + 111 > 120: one event a block.
         let events = (0..<10).map { event(Int64($0), ["a": (1, 1)]) }
         for item in events { try writer.append(item) }
         try writer.close()
         let read = try readDirectory(scratch.path)
         #expect(read.events == events)
         #expect(read.blocksPerSegment.count == 1)
-        #expect(read.blocksPerSegment[0] > 2)
+        #expect(read.blocksPerSegment[0] == 10)
     }
 
     @Test func aClockGoingBackStartsANewBlock() throws {
