@@ -178,6 +178,8 @@ def main():
     damaged('flipped-block-payload', flip(base, b2 + 12 + l2 // 2))
     damaged('zeroed-run', base[:b2 + 20] + bytes(40) + base[b2 + 60:])
     damaged('junk-appended', base + b'this is not a block\n')
+    # A frame start at the end whose length, though present, is out of range: damage, not a torn tail.
+    damaged('bad-length-at-end', base + MARKER + bytes(6))
     damaged('block-duplicated', base[:b3] + base[b2:b2 + l2] + base[b3:])
     damaged('blocks-swapped', base[:b2] + base[b3:b3 + l3] + base[b2:b2 + l2] + base[b3 + l3:])
     damaged('unknown-incompatible-feature', fix_header_crc(base[:12] + struct.pack('<I', 1 << 7) + base[16:]))

@@ -19,8 +19,9 @@ public enum SegmentDirectory {
 
     /// The segment files (`*.sslog`) in `directory`, in sequence order.
     ///
-    /// Order comes from each file's header, falling back to its name; ties and
-    /// unreadable files keep name order. Other files are ignored.
+    /// Order (Spec 10.4): the sequence number of an intact header, else the
+    /// number in a `sockstat-<20 digits>.sslog` name, else after all others;
+    /// ties in bytewise name order. Other files are ignored.
     public static func segments(in directory: String) throws(StoreError) -> [SegmentFile] {
         let names = try FileIO.listDirectory(directory).filter { $0.hasSuffix(SegmentName.suffix) && !$0.hasPrefix(".") }
         var files: [SegmentFile] = []
@@ -28,8 +29,8 @@ public enum SegmentDirectory {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var sequence = SegmentName.sequence(fromFileName: name)
             if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes),
-               case .valid(let header, _)? = try? prefix.withUnsafeBytes({ (raw) throws(SegmentError) in try SegmentHeader.parse(raw) }) {
-                sequence = header.sequence
+               let fromHeader = prefix.withUnsafeBytes({ SegmentHeader.intactSequence($0) }) {
+                sequence = fromHeader
             }
             files.append(SegmentFile(path: path, sequence: sequence))
         }
@@ -38,7 +39,7 @@ public enum SegmentDirectory {
             case let (left?, right?) where left != right: return left < right
             case (nil, _?): return false
             case (_?, nil): return true
-            default: return lhs.path < rhs.path
+            default: return lhs.path.utf8.lexicographicallyPrecedes(rhs.path.utf8)
             }
         }
         return files

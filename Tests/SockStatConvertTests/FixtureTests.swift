@@ -39,6 +39,40 @@ struct FixtureTests {
         }
     }
 
+    static let python3: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    } ?? ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map { "\($0)/python3" }.first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// The decoder a separate session wrote from Spec/FORMAT.md alone gives the
+    /// same events and exit codes on every fixture: the Spec suffices.
+    @Test(.enabled(if: python3 != nil || ProcessInfo.processInfo.environment["CI"] != nil), arguments: cases)
+    func independentDecoderFromTheSpecAgrees(_ name: String) throws {
+        let python = try #require(Self.python3, "python3 is needed for the conformance decoder")
+        let directory = Tool.fixtures.appendingPathComponent(name)
+        let target = FileManager.default.fileExists(atPath: directory.appendingPathComponent("input").path) ? "input" : "input.sslog"
+        let decoder = Tool.root.appendingPathComponent("Spec/conformance/sslog_decode.py").path
+        for mode in ["expected", "strict"] {
+            var expectedMode = mode
+            if mode == "strict", !FileManager.default.fileExists(atPath: directory.appendingPathComponent("strict.exit").path) {
+                expectedMode = "expected"
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [decoder] + (mode == "strict" ? ["--strict"] : []) + [target]
+            process.currentDirectoryURL = directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let stdout = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(stdout == (try Data(contentsOf: directory.appendingPathComponent("\(expectedMode).jsonl"))), "\(name) \(mode)")
+            #expect("\(process.terminationStatus)\n" == (try String(contentsOf: directory.appendingPathComponent("\(expectedMode).exit"), encoding: .utf8)), "\(name) \(mode)")
+        }
+    }
+
     static let intactCases = cases.filter {
         FileManager.default.fileExists(atPath: Tool.fixtures.appendingPathComponent("\($0)/source.jsonl").path)
     }

@@ -41,12 +41,13 @@ public enum BlockFrame {
         for index in 0..<markerBytes where bytes[offset + index] != marker[index] {
             return .invalid("no block marker")
         }
-        guard remaining >= headerSize else { return .incomplete }
+        guard remaining >= 8 else { return .incomplete }
+        // A length that is present must be in range, even in a frame cut short.
         let length = Int(bytes.loadLittleEndian(UInt32.self, at: offset + 4))
         guard length >= 1, length <= FormatLimits.maxStoredBlockBytes else {
             return .invalid("block length \(length) out of range")
         }
-        guard length <= remaining - headerSize else { return .incomplete }
+        guard remaining >= headerSize, length <= remaining - headerSize else { return .incomplete }
         let stored = bytes.loadLittleEndian(UInt32.self, at: offset + 8)
         let lengthCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 8)]))
         let payload = (offset + headerSize)..<(offset + headerSize + length)

@@ -67,6 +67,17 @@ public struct SegmentHeader: Hashable, Sendable {
         case damaged(reason: String)
     }
 
+    /// The sequence number of an intact header (magic, length and CRC hold),
+    /// whatever its version or features; nil otherwise. Used to order files.
+    public static func intactSequence(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= encodedSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
+        let length = Int(bytes.loadLittleEndian(UInt16.self, at: 10))
+        guard length >= encodedSize, length <= FormatLimits.maxHeaderBytes, length <= bytes.count else { return nil }
+        let stored = bytes.loadLittleEndian(UInt32.self, at: length - 4)
+        guard stored == CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<(length - 4)])) else { return nil }
+        return bytes.loadLittleEndian(UInt64.self, at: 20)
+    }
+
     /// Reads the header at the start of `bytes`.
     ///
     /// - Throws: `SegmentError` when the bytes are not a segment at all (empty,
