@@ -58,18 +58,11 @@ struct FixtureTests {
             if mode == "strict", !FileManager.default.fileExists(atPath: directory.appendingPathComponent("strict.exit").path) {
                 expectedMode = "expected"
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [decoder] + (mode == "strict" ? ["--strict"] : []) + [target]
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let stdout = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let run = try Tool.run([decoder] + (mode == "strict" ? ["--strict"] : []) + [target],
+                                   in: directory, executable: URL(fileURLWithPath: python))
+            let stdout = run.stdout
             #expect(stdout == (try Data(contentsOf: directory.appendingPathComponent("\(expectedMode).jsonl"))), "\(name) \(mode)")
-            #expect("\(process.terminationStatus)\n" == (try String(contentsOf: directory.appendingPathComponent("\(expectedMode).exit"), encoding: .utf8)), "\(name) \(mode)")
+            #expect("\(run.exitCode)\n" == (try String(contentsOf: directory.appendingPathComponent("\(expectedMode).exit"), encoding: .utf8)), "\(name) \(mode)")
         }
     }
 

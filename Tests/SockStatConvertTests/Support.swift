@@ -28,10 +28,12 @@ enum Tool {
         return root.appendingPathComponent(".build/debug/sockstat-convert")
     }
 
-    /// Runs `sockstat-convert arguments` in `directory`, feeding `stdin`.
-    static func run(_ arguments: [String], in directory: URL? = nil, stdin: Data? = nil) throws -> ToolRun {
+    /// Runs `executable arguments` (by default `sockstat-convert`) in
+    /// `directory`, feeding `stdin`.
+    static func run(_ arguments: [String], in directory: URL? = nil, stdin: Data? = nil,
+                    executable: URL = convert) throws -> ToolRun {
         let process = Process()
-        process.executableURL = convert
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let output = Pipe(), error = Pipe(), input = Pipe()
