@@ -1,5 +1,12 @@
 import SockStatFormat
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A segment file found in a directory.
 public struct SegmentFile: Hashable, Sendable {
@@ -45,13 +52,64 @@ public enum SegmentDirectory {
         return files
     }
 
+    /// The names of every entry in `directory`.
+    public static func fileNames(in directory: String) throws(StoreError) -> [String] {
+        try FileIO.listDirectory(directory)
+    }
+
     /// Reads a whole segment file (at most `FormatLimits.maxSegmentBytes`).
     public static func read(_ path: String) throws(StoreError) -> [UInt8] {
         try FileIO.readFile(path, limit: FormatLimits.maxSegmentBytes)
     }
 
+    /// Takes a closed segment for collection: opens it and locks it, unless
+    /// a writer holds it (the open segment). Returns nil when it is locked or
+    /// gone. The caller reads it, deletes it, then releases it.
+    public static func claim(_ path: String) -> ClaimedSegment? {
+        guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly) else { return nil }
+        guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else {
+            try? fd.close()
+            return nil
+        }
+        return ClaimedSegment(path: path, descriptor: fd)
+    }
+
     /// Reads one segment from standard input.
     public static func readStandardInput() throws(StoreError) -> [UInt8] {
         try FileIO.readAll(.standardInput, path: "-", limit: FormatLimits.maxSegmentBytes)
+    }
+}
+
+/// A segment locked for collection (`SegmentDirectory.claim`).
+public struct ClaimedSegment {
+    /// Its path.
+    public let path: String
+    let descriptor: FileDescriptor
+
+    /// Its bytes.
+    public func read() throws(StoreError) -> [UInt8] {
+        try FileIO.readAll(descriptor, path: path, limit: FormatLimits.maxSegmentBytes)
+    }
+
+    /// Deletes it (its output is safely written) and releases it.
+    public func remove() throws(StoreError) {
+        defer { try? descriptor.close() }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw StoreError(.write, path: path, "cannot delete", Errno(rawValue: errno))
+        }
+    }
+
+    /// Renames it to `path` + `suffix` (kept for inspection, no longer a
+    /// segment to readers) and releases it.
+    public func set(aside suffix: String) throws(StoreError) {
+        defer { try? descriptor.close() }
+        guard rename(path, path + suffix) == 0 else {
+            throw StoreError(.write, path: path, "cannot rename", Errno(rawValue: errno))
+        }
+    }
+
+    /// Releases it without changing it.
+    public func release() {
+        try? descriptor.close()
     }
 }

@@ -22,6 +22,12 @@ public struct SegmentLogOptions: Hashable, Sendable {
     /// Whether each block is fsynced as it is written (recording) or only each
     /// segment as it is closed (bulk conversion).
     public var syncEachBlock: Bool = false
+    /// A segment is also closed before a block whose first event is this many
+    /// milliseconds after the segment's creation time. Default: no limit.
+    public var maxSegmentAgeMilliseconds: Int64?
+    /// Blocks that could not be written are kept, up to this many bytes, and
+    /// retried at the next flush; beyond it the oldest are dropped (counted).
+    public var maxBacklogBytes: Int = 1 << 20
 
     /// The defaults: what the recorder uses.
     public init() {}
@@ -37,6 +43,11 @@ public struct SegmentLogMetrics: Hashable, Sendable {
     public var segments = 0
     /// Bytes written to segment files, headers and frames included.
     public var bytes = 0
+    /// Events lost because their block could not be written and the backlog
+    /// was full, or their segment became unwritable.
+    public var eventsDropped = 0
+    /// Failed writes (each retried later while the backlog has room).
+    public var writeErrors = 0
 }
 
 /// Writes events into a directory of segments, cutting blocks by event time
@@ -61,7 +72,24 @@ public final class SegmentLogWriter {
     private var segmentBytes = 0
     private var largestBlock = 0
     private var frame: [UInt8] = []
+    private var segmentCreationTime: Int64 = 0
+    private var backlog: [(frame: [UInt8], events: Int)] = []
+    private var backlogBytes = 0
     private let creationTime: (() -> Int64)?
+
+    /// Called before bytes are added to the directory (a new segment's header
+    /// or a block), with their count and the open segment's sequence number:
+    /// where retention makes room, so that the total never passes its cap.
+    public var willWrite: ((_ bytes: Int, _ openSegment: UInt64?) -> Void)?
+
+    /// The sequence number of the segment being written, if one is open.
+    public var openSegment: UInt64? { file == nil ? nil : (encoder?.segmentSequence) }
+
+    /// The path of the segment being written, if one is open.
+    public var openSegmentPath: String? { file == nil ? nil : filePath }
+
+    /// Events buffered in the block being built or waiting in the backlog.
+    public var pendingEvents: Int { (encoder?.eventCount ?? 0) + backlog.reduce(0) { $0 + $1.events } }
 
     /// Opens `directory` (created 0700 if missing) for writing. Numbering
     /// continues after the highest segment already there.
@@ -85,18 +113,27 @@ public final class SegmentLogWriter {
     /// Adds `event`, writing the current block first if `event` falls outside it.
     ///
     /// - Throws: `EventError` for an event the format cannot hold (nothing is
-    ///   written for it), `StoreError` when writing fails.
+    ///   written for it). `StoreError` when writing fails: if writing the
+    ///   previous block failed, the event was still taken (the block waits in
+    ///   the backlog); if no segment could be opened, the event is dropped and
+    ///   counted in `eventsDropped`.
     public func append(_ event: Event) throws {
+        var writeFailure: StoreError?
         if let encoder, let first = encoder.firstEventTime {
             let (elapsed, overflow) = event.time.subtractingReportingOverflow(first)
             let outside = overflow || elapsed < 0 || elapsed >= options.flushIntervalMilliseconds
             let limit = min(options.maxBlockPayloadBytes, FormatLimits.maxBlockBytes)
             if outside || encoder.payloadByteCount + BlockEncoder.payloadBound(of: event) > limit {
-                try flush()
+                do { try flush() } catch { writeFailure = error }
             }
         }
         if encoder?.firstEventTime == nil {
-            try prepareSegment(for: event)
+            do {
+                try prepareSegment(for: event)
+            } catch {
+                metrics.eventsDropped += 1
+                throw error
+            }
         }
         if let error = appendToEncoder(event) {
             // The dictionary filled mid-block: close this block and segment, retry once.
@@ -107,6 +144,7 @@ public final class SegmentLogWriter {
             if let error = appendToEncoder(event) { throw error }
         }
         metrics.events += 1
+        if let writeFailure { throw writeFailure }
     }
 
     /// Appends to the current encoder; returns the error instead of throwing
@@ -123,19 +161,74 @@ public final class SegmentLogWriter {
         }
     }
 
-    /// Writes the block being built, if any.
+    /// Writes the block being built, if any, after any blocks waiting from
+    /// earlier failed writes.
+    ///
+    /// - Throws: `StoreError` when a write fails. The block is then kept in the
+    ///   backlog (bounded by `maxBacklogBytes`) and retried at the next flush;
+    ///   the segment file is cut back to its last complete block, so closed
+    ///   and earlier data are never damaged.
     public func flush() throws(StoreError) {
-        guard let file, var current = encoder.take() else { return }
-        frame.removeAll(keepingCapacity: true)
-        current.finishBlock(using: deflater, appendingTo: &frame)
-        encoder = current
-        guard !frame.isEmpty else { return }
-        try FileIO.writeAll(file, frame, path: filePath)
-        if options.syncEachBlock { _ = fsync(file.rawValue) }
-        segmentBytes += frame.count
-        largestBlock = max(largestBlock, frame.count)
-        metrics.blocks += 1
-        metrics.bytes += frame.count
+        if var current = encoder.take() {
+            let events = current.eventCount
+            if events > 0 {
+                frame.removeAll(keepingCapacity: true)
+                current.finishBlock(using: deflater, appendingTo: &frame)
+                backlog.append((frame, events))
+                backlogBytes += frame.count
+                // Keep the backlog bounded: drop the oldest blocks, counted.
+                while backlogBytes > options.maxBacklogBytes, backlog.count > 1 {
+                    let dropped = backlog.removeFirst()
+                    backlogBytes -= dropped.frame.count
+                    metrics.eventsDropped += dropped.events
+                }
+            }
+            encoder = current
+        }
+        try writeBacklog()
+    }
+
+    private func writeBacklog() throws(StoreError) {
+        guard let file else { return }
+        while let (pending, events) = backlog.first {
+            willWrite?(pending.count, openSegment)
+            do throws(StoreError) {
+                try FileIO.writeAll(file, pending, path: filePath)
+            } catch {
+                metrics.writeErrors += 1
+                // Cut a partial write back off, so the next block follows a complete one.
+                if ftruncate(file.rawValue, off_t(segmentBytes)) != 0 || !isStillLinked(file) {
+                    abandonSegment()
+                }
+                throw error
+            }
+            if options.syncEachBlock { _ = fsync(file.rawValue) }
+            backlog.removeFirst()
+            backlogBytes -= pending.count
+            segmentBytes += pending.count
+            largestBlock = max(largestBlock, pending.count)
+            metrics.blocks += 1
+            metrics.bytes += pending.count
+            _ = events
+        }
+    }
+
+    /// Whether the open file still has a name (its directory was not removed).
+    private func isStillLinked(_ file: FileDescriptor) -> Bool {
+        var info = stat()
+        return fstat(file.rawValue, &info) == 0 && info.st_nlink > 0
+    }
+
+    /// Gives up on a segment that can no longer be written: its waiting blocks
+    /// are dropped (they carry its sequence number) and the next block starts
+    /// a new segment.
+    private func abandonSegment() {
+        for pending in backlog { metrics.eventsDropped += pending.events }
+        backlog.removeAll()
+        backlogBytes = 0
+        if let file { try? file.close() }
+        file = nil
+        encoder = nil
     }
 
     /// Writes the current block and closes the segment file.
@@ -147,8 +240,16 @@ public final class SegmentLogWriter {
     /// Starts a new segment if there is none, or if the next block could take
     /// the current one past `maxSegmentBytes`.
     private func prepareSegment(for event: Event) throws(StoreError) {
-        if file != nil, segmentBytes + largestBlock > options.maxSegmentBytes {
-            try closeSegment()
+        if file != nil, backlog.isEmpty {
+            let tooBig = segmentBytes + largestBlock > options.maxSegmentBytes
+            var tooOld = false
+            if let maxAge = options.maxSegmentAgeMilliseconds {
+                let (age, overflow) = event.time.subtractingReportingOverflow(segmentCreationTime)
+                tooOld = !overflow && age >= maxAge
+            }
+            if tooBig || tooOld || !isStillLinked(file!) {
+                try closeSegment()
+            }
         }
         if file == nil {
             try openSegment(firstEventTime: event.time)
@@ -156,9 +257,12 @@ public final class SegmentLogWriter {
     }
 
     private func openSegment(firstEventTime: Int64) throws(StoreError) {
+        // The directory may have been removed under us: make it again.
+        try FileIO.makeDirectory(directory)
         let sequence = nextSequence
-        nextSequence &+= 1
-        let header = SegmentHeader(sequence: sequence, creationTime: creationTime?() ?? firstEventTime).encoded()
+        let created = creationTime?() ?? firstEventTime
+        let header = SegmentHeader(sequence: sequence, creationTime: created).encoded()
+        willWrite?(header.count, nil)
         let name = SegmentName.fileName(sequence: sequence)
         let path = directory + "/" + name
         let temporary = directory + "/." + name + ".tmp"
@@ -170,6 +274,10 @@ public final class SegmentLogWriter {
         } catch {
             throw StoreError(.write, path: temporary, "cannot create segment", error as? Errno ?? .ioError)
         }
+        // Locked before it gets its name, and for as long as it is open: a
+        // collector that takes segments away (`decode --consume`) skips locked
+        // files, so it can never take the segment being written.
+        _ = flock(fd.rawValue, LOCK_EX | LOCK_NB)
         do throws(StoreError) {
             try FileIO.writeAll(fd, header, path: temporary)
             _ = fsync(fd.rawValue)
@@ -182,6 +290,8 @@ public final class SegmentLogWriter {
             throw error
         }
         FileIO.syncDirectory(directory)
+        nextSequence &+= 1
+        segmentCreationTime = created
         file = fd
         filePath = path
         segmentBytes = header.count
@@ -193,6 +303,10 @@ public final class SegmentLogWriter {
 
     private func closeSegment() throws(StoreError) {
         guard let fd = file else { return }
+        // Blocks still waiting belong to this segment; try them once more.
+        if !backlog.isEmpty {
+            do { try writeBacklog() } catch { abandonSegment(); return }
+        }
         file = nil
         encoder = nil
         if fsync(fd.rawValue) != 0 && errno != EINVAL {

@@ -2,6 +2,11 @@ import ArgumentParser
 import SockStatFormat
 import SockStatStore
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// `sockstat-convert decode`: segments to canonical JSON lines.
 struct Decode: ParsableCommand {
@@ -26,6 +31,11 @@ struct Decode: ParsableCommand {
     @Flag(help: "Stop at the first damage (exit 2) instead of skipping it (exit 1).")
     var strict = false
 
+    @Flag(help: ArgumentHelp(
+        "Collect: delete each closed segment of the DIRs once its events are written (the open one is left to the recorder).",
+        discussion: "A segment with damage is renamed *.sslog.damaged instead of deleted."))
+    var consume = false
+
     @Argument(help: ArgumentHelp("Segment files, directories of segments, or - for standard input.", valueName: "PATH"))
     var paths: [String]
 
@@ -39,6 +49,14 @@ struct Decode: ParsableCommand {
         }
         if paths.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("- (standard input) may be given once")
+        }
+        if consume {
+            guard since == nil, until == nil else {
+                throw ValidationError("--consume deletes what it reads: it cannot be combined with --since or --until")
+            }
+            for path in paths where !SegmentDirectory.isDirectory(path) {
+                throw ValidationError("--consume takes directories; '\(path)' is not one")
+            }
         }
     }
 
@@ -85,7 +103,15 @@ struct Decode: ParsableCommand {
         var session = DecodeSession(range: range, strict: strict, output: buffer)
         let outcome: DecodeSession.Outcome
         do {
-            outcome = try session.decode(inputs)
+            if consume {
+                outcome = try session.consume(inputs) {
+                    try buffer.flush()
+                    // A file is synced before a segment goes; a pipe has taken the bytes once write returns.
+                    if output != nil { _ = fsync(destination.rawValue) }
+                }
+            } else {
+                outcome = try session.decode(inputs)
+            }
             try buffer.flush()
             if output != nil { try destination.close() }
         } catch {
@@ -107,9 +133,7 @@ struct DecodeSession {
     let range: TimeRange
     let strict: Bool
     let output: OutputBuffer
-    private var decoder = BlockDecoder()
-    private var block = DecodedBlock()
-    private var writer = CanonicalJSONBlockWriter()
+    private var segments = SegmentJSONDecoder()
     private var seenSequences: [UInt64: String] = [:]
     private var damaged = false
 
@@ -127,6 +151,41 @@ struct DecodeSession {
         return damaged ? .incomplete : .complete
     }
 
+    /// Decodes closed segments of `inputs` in order, deleting each once
+    /// `commit` has made its output safe; skips segments a writer holds.
+    mutating func consume(_ inputs: [String], commit: () throws -> Void) throws -> Outcome {
+        for input in inputs {
+            guard let claimed = SegmentDirectory.claim(input) else { continue }
+            let bytes: [UInt8]
+            do {
+                bytes = try claimed.read()
+            } catch {
+                claimed.release()
+                if !reportDamage(error.description) { return .stopped }
+                continue
+            }
+            let damagedBefore = damaged
+            damaged = false
+            let goOn = try decodeBytes(bytes, path: input)
+            let thisDamaged = damaged
+            damaged = damaged || damagedBefore
+            try commit()
+            do {
+                if thisDamaged {
+                    try claimed.set(aside: ".damaged")
+                    Diagnostics.report("\(input): kept as \(input).damaged")
+                } else {
+                    try claimed.remove()
+                }
+            } catch {
+                Diagnostics.report(error.description)
+                damaged = true
+            }
+            if !goOn { return .stopped }
+        }
+        return damaged ? .incomplete : .complete
+    }
+
     /// Returns false when `--strict` says to stop.
     private mutating func decodeFile(_ path: String) throws -> Bool {
         let bytes: [UInt8]
@@ -135,32 +194,36 @@ struct DecodeSession {
         } catch {
             return reportDamage(error.description)
         }
-        var reader: SegmentReader
+        return try decodeBytes(bytes, path: path)
+    }
+
+    /// Returns false when `--strict` says to stop.
+    private mutating func decodeBytes(_ bytes: [UInt8], path: String) throws -> Bool {
+        let strict = self.strict
+        let outcome: SegmentJSONDecoder.Outcome
         do {
-            reader = try SegmentReader(bytes: bytes)
-        } catch {
+            // A header already seen elsewhere in this run means a copied segment.
+            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }),
+               let other = seenSequences[sequence] {
+                return reportDamage("\(path): segment \(sequence) already read from \(other); skipped")
+            }
+            outcome = try segments.decode(bytes, range: range, to: output) { damage in
+                Diagnostics.report("\(path): \(damage)")
+                return !strict
+            }
+        } catch let error as SegmentError {
             return reportDamage("\(path): \(error.description)")
         }
-        if let header = reader.header {
-            if let other = seenSequences[header.sequence] {
-                return reportDamage("\(path): segment \(header.sequence) already read from \(other); skipped")
-            }
-            seenSequences[header.sequence] = path
+        if let header = outcome.header { seenSequences[header.sequence] = path }
+        if outcome.damage > 0 {
+            damaged = true
+            if strict { return false }
         }
-        while true {
-            switch reader.next(into: &block, using: &decoder) {
-            case .block:
-                try writer.write(block, to: output, range: range)
-            case .damage(let damage):
-                if !reportDamage("\(path): \(damage)") { return false }
-            case .end(let tornTail):
-                if tornTail > 0 {
-                    let what = reader.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
-                    Diagnostics.report("\(path): offset \(bytes.count - tornTail): \(what) (torn write), \(tornTail) bytes ignored")
-                }
-                return true
-            }
+        if outcome.tornTail > 0 {
+            let what = outcome.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
+            Diagnostics.report("\(path): offset \(bytes.count - outcome.tornTail): \(what) (torn write), \(outcome.tornTail) bytes ignored")
         }
+        return true
     }
 
     /// Reports damage; returns whether to go on.

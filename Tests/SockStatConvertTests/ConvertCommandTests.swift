@@ -1,4 +1,6 @@
 import Foundation
+import SockStatFormat
+import SockStatStore
 import Testing
 
 /// `sockstat-convert` end to end: arguments in; stdout, stderr and exit code out.
@@ -218,5 +220,58 @@ struct ConvertCommandTests {
         let run = try Tool.run([directory.path])
         #expect(run.exitCode == 0)
         #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("several-segments/source.jsonl"))))
+    }
+
+    @Test func consumeTakesClosedSegmentsOnceAndNeverTheOpenOne() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 4096
+        let writer = try SegmentLogWriter(directory: directory.path, options: options)
+        var expected = Data()
+        var counter: UInt64 = 0
+        func record(_ count: Int) throws {
+            for _ in 0..<count {
+                counter += 1
+                let event = Event(time: Int64(counter) * 100, duration: 100,
+                                  counts: [LabelCounts(label: Label("wlan0"), tx: counter &* 7919, rx: counter &* 104_729)])
+                try writer.append(event)
+                expected.append(contentsOf: CanonicalJSON.line(for: event))
+            }
+            try writer.flush()
+        }
+        try record(3000)
+        let open = try #require(writer.openSegmentPath)
+        let first = try Tool.run(["decode", "--consume", directory.path])
+        #expect(first.exitCode == 0, "\(first.stderrText)")
+        // Only the open segment is left, untouched, and the recorder goes on writing to it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [URL(fileURLWithPath: open).lastPathComponent])
+        try record(500)
+        try writer.close()
+        let second = try Tool.run(["decode", "--consume", directory.path])
+        #expect(second.exitCode == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        #expect(first.stdout + second.stdout == expected)
+        #expect(!first.stdout.isEmpty)
+    }
+
+    @Test func consumeKeepsADamagedSegmentAsideAfterWritingItsIntactEvents() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let damaged = Tool.fixtures.appendingPathComponent("flipped-block-payload/input.sslog")
+        let name = "sockstat-00000000000000000001.sslog"
+        try FileManager.default.copyItem(at: damaged, to: directory.appendingPathComponent(name))
+        let run = try Tool.run(["decode", "--consume", directory.path])
+        #expect(run.exitCode == 1)
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("flipped-block-payload/expected.jsonl"))))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [name + ".damaged"])
+        // Nothing is delivered twice.
+        let again = try Tool.run(["decode", "--consume", directory.path])
+        #expect(again.stdout.isEmpty)
+    }
+
+    @Test(arguments: [["decode", "--consume", "--since", "1", "/tmp"], ["decode", "--consume", "/etc/hostname"]])
+    func consumeRefusesWhatWouldLoseEvents(_ arguments: [String]) throws {
+        #expect(try Tool.run(arguments).exitCode == 64)
     }
 }
