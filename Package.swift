@@ -6,11 +6,14 @@ let package = Package(
     products: [
         .library(name: "SockStatFormat", targets: ["SockStatFormat"]),
         .library(name: "SockStatStore", targets: ["SockStatStore"]),
+        .library(name: "SockStatRecorder", targets: ["SockStatRecorder"]),
         .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
+        .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), behind a tiny shim because
@@ -33,6 +36,26 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Sources of counters, clocks, the poller and its deltas, retention, draining.
+        .target(
+            name: "SockStatRecorder",
+            dependencies: [
+                "SockStatStore",
+                "SockStatFormat",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "sockstat-record",
+            dependencies: [
+                "SockStatRecorder",
+                "SockStatStore",
+                "SockStatFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "sockstat-convert",
             dependencies: [
@@ -48,7 +71,11 @@ let package = Package(
             dependencies: ["SockStatStore", "SockStatFormat"]
         ),
         .testTarget(
-            name: "SockStatConvertTests",
+            name: "SockStatRecorderTests",
+            dependencies: ["SockStatRecorder", "SockStatStore", "SockStatFormat"]
+        ),
+        .testTarget(
+            name: "CommandLineTests",
             dependencies: ["SockStatStore", "SockStatFormat"],
             resources: []
         ),

@@ -91,24 +91,22 @@ public struct ClaimedSegment {
         try FileIO.readAll(descriptor, path: path, limit: FormatLimits.maxSegmentBytes)
     }
 
-    /// Deletes it (its output is safely written) and releases it.
+    /// Deletes it (its output is safely written). Still held until `release()`.
     public func remove() throws(StoreError) {
-        defer { try? descriptor.close() }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw StoreError(.write, path: path, "cannot delete", Errno(rawValue: errno))
         }
     }
 
     /// Renames it to `path` + `suffix` (kept for inspection, no longer a
-    /// segment to readers) and releases it.
+    /// segment to readers). Still held until `release()`.
     public func set(aside suffix: String) throws(StoreError) {
-        defer { try? descriptor.close() }
         guard rename(path, path + suffix) == 0 else {
             throw StoreError(.write, path: path, "cannot rename", Errno(rawValue: errno))
         }
     }
 
-    /// Releases it without changing it.
+    /// Releases it (closes the file and so drops the lock). Call once.
     public func release() {
         try? descriptor.close()
     }

@@ -88,6 +88,9 @@ public final class SegmentLogWriter {
     /// The path of the segment being written, if one is open.
     public var openSegmentPath: String? { file == nil ? nil : filePath }
 
+    /// Events in the block being built.
+    public var bufferedEvents: Int { encoder?.eventCount ?? 0 }
+
     /// Events buffered in the block being built or waiting in the backlog.
     public var pendingEvents: Int { (encoder?.eventCount ?? 0) + backlog.reduce(0) { $0 + $1.events } }
 

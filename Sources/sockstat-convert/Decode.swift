@@ -169,6 +169,7 @@ struct DecodeSession {
             let goOn = try decodeBytes(bytes, path: input)
             let thisDamaged = damaged
             damaged = damaged || damagedBefore
+            defer { claimed.release() }
             try commit()
             do {
                 if thisDamaged {

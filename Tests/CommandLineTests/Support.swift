@@ -17,15 +17,20 @@ enum Tool {
     static let fixtures = root.appendingPathComponent("Fixtures")
 
     /// The `sockstat-convert` built beside the test bundle.
-    static var convert: URL {
+    static var convert: URL { built("sockstat-convert") }
+
+    /// The `sockstat-record` built beside the test bundle.
+    static var record: URL { built("sockstat-record") }
+
+    private static func built(_ name: String) -> URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         // On Linux the test runner sits in the build directory; elsewhere inside a bundle.
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("sockstat-convert")
+            let candidate = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        return root.appendingPathComponent(".build/debug/sockstat-convert")
+        return root.appendingPathComponent(".build/debug/" + name)
     }
 
     /// Runs `executable arguments` (by default `sockstat-convert`) in

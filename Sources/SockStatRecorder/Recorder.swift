@@ -1,0 +1,314 @@
+import Dispatch
+import Logging
+import SockStatFormat
+import SockStatStore
+import Synchronization
+
+/// How a `Recorder` polls, buffers, rotates and retains.
+public struct RecorderOptions: Hashable, Sendable {
+    /// The log directory (created 0700; segments are 0600).
+    public var directory: String
+    /// Milliseconds between polls. Default 100 (10 Hz).
+    public var pollIntervalMilliseconds: Int64 = 100
+    /// Events are written as one block per this many milliseconds. Default 10 s.
+    public var flushIntervalMilliseconds: Int64 = 10_000
+    /// Segments rotate before passing this size. Default 256 KiB.
+    public var maxSegmentBytes: Int = 256 * 1024
+    /// Segments also rotate at this age, if set.
+    public var maxSegmentAgeMilliseconds: Int64?
+    /// Retention keeps the directory's segments at or under this. Default 5 MiB.
+    public var maxTotalBytes: Int = 5 * 1024 * 1024
+    /// Retention also deletes closed segments last written longer ago than this, if set.
+    public var maxAgeMilliseconds: Int64?
+    /// Blocks that could not be written are held up to this many bytes. Default 1 MiB.
+    public var maxBacklogBytes: Int = 1 << 20
+    /// `shutdown()` returns within this many milliseconds. Default 1 s.
+    public var shutdownTimeoutMilliseconds: Int64 = 1000
+
+    /// Defaults, recording into `directory`.
+    public init(directory: String) {
+        self.directory = directory
+    }
+}
+
+/// What a recorder has done. All counts since it started.
+public struct RecorderMetrics: Hashable, Sendable {
+    /// Polls taken (the first is a baseline).
+    public var polls = 0
+    /// Events recorded (handed to the writer).
+    public var events = 0
+    /// Events lost: unwritable blocks beyond the backlog, or no segment could be opened.
+    public var eventsDropped = 0
+    /// Blocks written.
+    public var blocks = 0
+    /// Bytes written, headers and frames included.
+    public var bytes = 0
+    /// Segments created (the first, then one per rotation).
+    public var segments = 0
+    /// Segments deleted by retention.
+    public var segmentsDeleted = 0
+    /// Counters that went backwards, taken as resets.
+    public var counterResets = 0
+    /// Counters that went backwards, taken as 32-bit wraps.
+    public var counterWraps = 0
+    /// Polls whose source could not be read.
+    public var sourceErrors = 0
+    /// Failed writes.
+    public var writeErrors = 0
+}
+
+/// The recorder's state, driven one poll at a time. Not thread-safe: the
+/// `Recorder` serializes access; tests and replays drive it directly.
+final class RecorderCore {
+    let options: RecorderOptions
+    let source: any CounterSource
+    let logger: Logger
+    private let writer: SegmentLogWriter
+    private let retention: Retention
+    private var tracker = DeltaTracker()
+    private var snapshot = CounterSnapshot()
+    private var event = Event(time: 0, duration: 0, counts: [])
+    private var previous: ClockReading?
+    private var blockStart: UInt64?
+    private var metricsBase = RecorderMetrics()
+    private var lastWall: Int64 = 0
+
+    init(source: any CounterSource, options: RecorderOptions, wallClock: @escaping @Sendable () -> Int64, logger: Logger) throws(StoreError) {
+        self.options = options
+        self.source = source
+        self.logger = logger
+        var writerOptions = SegmentLogOptions()
+        writerOptions.flushIntervalMilliseconds = options.flushIntervalMilliseconds
+        writerOptions.maxSegmentBytes = options.maxSegmentBytes
+        writerOptions.maxSegmentAgeMilliseconds = options.maxSegmentAgeMilliseconds
+        writerOptions.maxBacklogBytes = options.maxBacklogBytes
+        writerOptions.syncEachBlock = true
+        writer = try SegmentLogWriter(directory: options.directory, options: writerOptions, creationTime: wallClock)
+        retention = Retention(directory: options.directory, maxTotalBytes: options.maxTotalBytes,
+                              maxAgeMilliseconds: options.maxAgeMilliseconds)
+        event.counts.reserveCapacity(16)
+        let retention = self.retention
+        writer.willWrite = { [unowned self] bytes, open in
+            metricsBase.segmentsDeleted += retention.makeRoom(for: bytes, openSegment: open, now: lastWall)
+        }
+    }
+
+    /// Takes one poll at `reading`.
+    func poll(at reading: ClockReading) {
+        metricsBase.polls += 1
+        lastWall = reading.wallMilliseconds
+        do {
+            try source.read(into: &snapshot)
+        } catch {
+            metricsBase.sourceErrors += 1
+            logger.warning("sockstatlog: cannot read counters: \(error)")
+            return
+        }
+        defer { previous = reading }
+        if tracker.update(with: snapshot, into: &event.counts), let previous {
+            let elapsed = Int64(bitPattern: reading.monotonicMilliseconds &- previous.monotonicMilliseconds)
+            event.time = previous.wallMilliseconds
+            event.duration = max(elapsed, 0)
+            event.isCellular = snapshot.isCellular
+            append(event, at: reading)
+        }
+        if let start = blockStart,
+           Int64(bitPattern: reading.monotonicMilliseconds &- start) >= options.flushIntervalMilliseconds {
+            flush()
+        }
+    }
+
+    private func append(_ event: Event, at reading: ClockReading) {
+        defer {
+            // The flush interval runs from the first event of the block being
+            // built, whichever rule started that block.
+            if writer.bufferedEvents == 1 { blockStart = reading.monotonicMilliseconds }
+        }
+        do {
+            try writer.append(event)
+        } catch let error as EventError {
+            metricsBase.eventsDropped += 1
+            logger.error("sockstatlog: event not recordable: \(error)")
+        } catch {
+            logger.warning("sockstatlog: write failed, holding data: \(error)")
+        }
+    }
+
+    /// Writes the buffered block now.
+    func flush() {
+        blockStart = nil
+        do {
+            try writer.flush()
+        } catch {
+            logger.warning("sockstatlog: write failed, holding data: \(error)")
+        }
+    }
+
+    /// Writes the buffered block and closes the open segment, so that every
+    /// event so far is in a closed segment.
+    func closeSegment() throws(StoreError) {
+        blockStart = nil
+        try writer.close()
+    }
+
+    /// Forgets the previous snapshot: the next poll is a baseline (after a pause).
+    func rebaseline() {
+        tracker.reset()
+        previous = nil
+    }
+
+    /// The path of the segment being written, if any.
+    var openSegmentPath: String? { writer.openSegmentPath }
+
+    var metrics: RecorderMetrics {
+        var result = metricsBase
+        let written = writer.metrics
+        result.events = written.events
+        result.eventsDropped += written.eventsDropped
+        result.blocks = written.blocks
+        result.bytes = written.bytes
+        result.segments = written.segments
+        result.writeErrors = written.writeErrors
+        result.counterResets = tracker.resets
+        result.counterWraps = tracker.wraps
+        return result
+    }
+}
+
+/// Records a counter source into a directory of segments, polling on its own
+/// thread.
+///
+/// A class: it owns the poller and the open segment. All state sits behind
+/// one mutex; the poller takes it once per poll.
+public final class Recorder: Sendable {
+    /// The options in force.
+    public let options: RecorderOptions
+    private let core: Mutex<RecorderCore?>
+    private let clock: any RecorderClock
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    private struct State {
+        var enabled = true
+        var running = false
+        var stopping = false
+    }
+
+    /// Opens `options.directory` for recording from `source`.
+    ///
+    /// - Throws: `StoreError` when the directory cannot be created or listed.
+    public init(source: any CounterSource, options: RecorderOptions, clock: any RecorderClock = SystemClock(),
+                logger: Logger = Logger(label: "sockstatlog")) throws(StoreError) {
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+        let core = try RecorderCore(source: source, options: options,
+                                    wallClock: { clock.now().wallMilliseconds }, logger: logger)
+        self.core = Mutex(core)
+    }
+
+    /// Starts polling every `pollIntervalMilliseconds` on a background thread.
+    public func start() {
+        let alreadyRunning = state.withLock { state -> Bool in
+            defer { state.running = true }
+            return state.running
+        }
+        guard !alreadyRunning else { return }
+        let thread = DispatchQueue(label: "sockstatlog.poller", qos: .utility)
+        thread.async { [self] in runLoop() }
+    }
+
+    private func runLoop() {
+        let interval = UInt64(max(options.pollIntervalMilliseconds, 1))
+        var next = clock.now().monotonicMilliseconds
+        while true {
+            if state.withLock({ $0.stopping }) { break }
+            if state.withLock({ $0.enabled }) {
+                poll()
+            }
+            next &+= interval
+            let now = clock.now().monotonicMilliseconds
+            // A stalled process skips the missed ticks: the next event has one long d.
+            if Int64(bitPattern: now &- next) > 0 { next = now &+ interval }
+            let wait = Int(next &- now)
+            _ = wakeup.wait(timeout: .now() + .milliseconds(wait))
+        }
+        // Final flush on the poller thread, so that writes never overlap.
+        core.withLock { core in
+            do { try core?.closeSegment() } catch { logger.error("sockstatlog: final flush failed: \(error)") }
+        }
+        stopped.signal()
+    }
+
+    /// Takes one poll now (the poller does this on its own; tests and
+    /// replays may call it directly, or `poll(at:)` with their own times).
+    public func poll() {
+        poll(at: clock.now())
+    }
+
+    /// Takes one poll with the given clock reading.
+    public func poll(at reading: ClockReading) {
+        core.withLock { $0?.poll(at: reading) }
+    }
+
+    /// Whether polling records. Disabling writes the buffered block; enabling
+    /// starts from a new baseline, so the pause is not one long event.
+    public var isEnabled: Bool {
+        get { state.withLock { $0.enabled } }
+        set {
+            let changed = state.withLock { state -> Bool in
+                defer { state.enabled = newValue }
+                return state.enabled != newValue
+            }
+            guard changed else { return }
+            core.withLock { core in
+                if newValue { core?.rebaseline() } else { core?.flush() }
+            }
+        }
+    }
+
+    /// Writes the buffered block now.
+    public func flush() {
+        core.withLock { $0?.flush() }
+    }
+
+    /// Writes the buffered block and closes the open segment; the next event
+    /// starts a new one.
+    func closeOpenSegment() throws(StoreError) {
+        var failure: StoreError?
+        core.withLock { core in
+            do throws(StoreError) { try core?.closeSegment() } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// What the recorder has done so far.
+    public var metrics: RecorderMetrics {
+        core.withLock { $0?.metrics ?? RecorderMetrics() }
+    }
+
+    /// Stops polling, writes what is buffered and closes the segment. Returns
+    /// within `shutdownTimeoutMilliseconds` even if the disk is slow; returns
+    /// false if the final write had not finished by then (it goes on).
+    @discardableResult
+    public func shutdown() -> Bool {
+        let wasRunning = state.withLock { state -> Bool in
+            state.stopping = true
+            return state.running
+        }
+        if wasRunning {
+            wakeup.signal()
+            return stopped.wait(timeout: .now() + .milliseconds(Int(options.shutdownTimeoutMilliseconds))) == .success
+        }
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { [self] in
+            core.withLock { core in
+                do { try core?.closeSegment() } catch { logger.error("sockstatlog: final flush failed: \(error)") }
+            }
+            done.signal()
+        }
+        return done.wait(timeout: .now() + .milliseconds(Int(options.shutdownTimeoutMilliseconds))) == .success
+    }
+}

@@ -1,0 +1,48 @@
+import SockStatFormat
+
+/// Cumulative byte counters per label at one moment, and whether the current
+/// interface is cellular.
+///
+/// A source refills the same snapshot every poll, so that polling allocates
+/// nothing once the arrays have grown.
+public struct CounterSnapshot: Sendable {
+    /// The labels, in any order, each once.
+    public private(set) var labels: [Label] = []
+    /// Cumulative bytes sent, by position in `labels`.
+    public private(set) var tx: [UInt64] = []
+    /// Cumulative bytes received, by position in `labels`.
+    public private(set) var rx: [UInt64] = []
+    /// Whether traffic now goes over a cellular interface.
+    public var isCellular = false
+
+    /// Creates an empty snapshot.
+    public init() {}
+
+    /// The number of labels.
+    public var count: Int { labels.count }
+
+    /// Empties the snapshot, keeping its storage.
+    public mutating func removeAll() {
+        labels.removeAll(keepingCapacity: true)
+        tx.removeAll(keepingCapacity: true)
+        rx.removeAll(keepingCapacity: true)
+        isCellular = false
+    }
+
+    /// Adds one label's cumulative counters.
+    public mutating func append(_ label: Label, tx sent: UInt64, rx received: UInt64) {
+        labels.append(label)
+        tx.append(sent)
+        rx.append(received)
+    }
+}
+
+/// Where the recorder gets its counters: in-process instrumentation, this
+/// host's interfaces, or a replay of recorded events.
+public protocol CounterSource: Sendable {
+    /// Replaces the contents of `snapshot` with the current cumulative counters.
+    ///
+    /// - Throws: when the counters cannot be read this time; the recorder
+    ///   logs, counts it, and tries again at the next poll.
+    func read(into snapshot: inout CounterSnapshot) throws
+}

@@ -1,0 +1,461 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SockStatFormat
+import Synchronization
+import SystemPackage
+
+/// Why a replay could not go on, and where.
+public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The input as named to the user: the file's path, `<stdin>` or `<bytes>`.
+    public var path: String
+    /// The 1-based line number, or 0 when the error is not about a line
+    /// (the file could not be opened).
+    public var line: Int
+    /// The 1-based byte column, for JSON syntax errors.
+    public var column: Int?
+    /// A short lowercase explanation.
+    public var reason: String
+
+    /// Creates an error.
+    public init(path: String, line: Int, column: Int? = nil, reason: String) {
+        self.path = path
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
+    /// "PATH: line N, column C: reason", "PATH: line N: reason", or
+    /// "PATH: reason" when no line applies.
+    public var description: String {
+        if line == 0 {
+            return "\(path): \(reason)"
+        }
+        if let column {
+            return "\(path): line \(line), column \(column): \(reason)"
+        }
+        return "\(path): line \(line): \(reason)"
+    }
+}
+
+/// Replays JSON-lines events as cumulative counters on a virtual clock, so
+/// that recording the replay reproduces the events exactly.
+///
+/// Drive it with `advance()`, which returns the clock reading of the next
+/// poll, then let the recorder poll (`read(into:)`). The schedule, for events
+/// e1…en in input order:
+/// - a baseline poll at wall e1.t, monotonic 0, with no labels;
+/// - per event eᵢ, a start poll at wall tᵢ (the previous end poll serves when
+///   its wall is already tᵢ and no label must be removed), whose monotonic
+///   time advances by the wall gap when positive; labels whose counters would
+///   overflow UInt64 are absent from it, so the recorder forgets them;
+/// - an end poll at wall tᵢ + dᵢ, monotonic start + dᵢ, where every label of
+///   eᵢ has grown by its delta and `isCellular` is eᵢ's.
+/// Labels stay present at their cumulative values between events, so the
+/// recorder sees no change for them.
+///
+/// It streams: memory is one line plus the cumulative counters per label.
+/// Lines no recorder could have written (negative `d`, no labels, a label
+/// with no change) are errors.
+public final class ReplaySource: CounterSource {
+    /// The longest line accepted by default: 64 MiB.
+    public static let defaultMaxLineBytes = 64 << 20
+
+    /// Everything mutable, behind the mutex: `CounterSource` must be
+    /// `Sendable`, though a replay is normally driven from one thread.
+    private let state: Mutex<ReplayState>
+
+    /// Opens a JSON-lines file ("-" = standard input).
+    ///
+    /// - Parameter path: the file to replay, or "-" for standard input.
+    /// - Throws: `ReplayError` when the file cannot be opened.
+    public convenience init(path: String) throws(ReplayError) {
+        try self.init(path: path, maxLineBytes: Self.defaultMaxLineBytes)
+    }
+
+    /// Opens a JSON-lines file with a custom line-length limit (tests).
+    init(path: String, maxLineBytes: Int) throws(ReplayError) {
+        let reader: LineReader
+        let name: String
+        if path == "-" {
+            name = "<stdin>"
+            reader = LineReader(fileDescriptor: .standardInput, closes: false, maxLineBytes: maxLineBytes)
+        } else {
+            name = path
+            do {
+                let fd = try FileDescriptor.open(FilePath(path), .readOnly)
+                reader = LineReader(fileDescriptor: fd, closes: true, maxLineBytes: maxLineBytes)
+            } catch {
+                throw ReplayError(path: path, line: 0, reason: "cannot open: \(error)")
+            }
+        }
+        state = Mutex(ReplayState(name: name, reader: reader))
+    }
+
+    /// Replays the given bytes: a whole JSON-lines text.
+    ///
+    /// - Parameter bytes: the lines, "\n"-separated.
+    public convenience init(bytes: [UInt8]) {
+        self.init(bytes: bytes, maxLineBytes: Self.defaultMaxLineBytes)
+    }
+
+    /// Replays the given bytes with a custom line-length limit (tests).
+    init(bytes: [UInt8], maxLineBytes: Int) {
+        state = Mutex(ReplayState(name: "<bytes>", reader: LineReader(bytes: bytes, maxLineBytes: maxLineBytes)))
+    }
+
+    deinit {
+        state.withLock { $0.reader.close() }
+    }
+
+    /// Moves to the next poll of the schedule and returns its reading.
+    ///
+    /// The first call returns the baseline poll. After an error, every later
+    /// call throws the same error.
+    ///
+    /// - Returns: the poll's clock reading, or nil when the input is
+    ///   exhausted (after the last event's end poll, or at once for an input
+    ///   with no events).
+    /// - Throws: `ReplayError` for a line that cannot be read, parsed or
+    ///   recorded.
+    public func advance() throws(ReplayError) -> ClockReading? {
+        try state.withLock { (state: inout ReplayState) throws(ReplayError) -> ClockReading? in
+            try state.advance()
+        }
+    }
+
+    /// Replaces `snapshot` with the cumulative counters at the current poll,
+    /// labels in order of first appearance.
+    public func read(into snapshot: inout CounterSnapshot) {
+        state.withLock { state in
+            snapshot.removeAll()
+            for index in state.labels.indices where state.present[index] {
+                snapshot.append(state.labels[index], tx: state.tx[index], rx: state.rx[index])
+            }
+            snapshot.isCellular = state.isCellular
+        }
+    }
+
+    /// Events read so far.
+    public var eventsRead: Int {
+        state.withLock { $0.eventsRead }
+    }
+}
+
+/// Where the schedule stands.
+private enum Phase {
+    /// Nothing returned yet; the next poll is the baseline.
+    case notStarted
+    /// A start poll was returned; the next poll is this event's end poll.
+    case started(Event)
+    /// An end poll was returned; the next poll belongs to the next event.
+    case ended
+    /// The input is exhausted.
+    case finished
+    /// The replay stopped at this error.
+    case failed(ReplayError)
+}
+
+/// The replay's clock, counters and input.
+private struct ReplayState: Sendable {
+    let name: String
+    var reader: LineReader
+    let parser = JSONLinesParser()
+    var phase = Phase.notStarted
+    var clock = ClockReading(wallMilliseconds: 0, monotonicMilliseconds: 0)
+    var isCellular = false
+    var eventsRead = 0
+    /// Every label seen, in order of first appearance, with its cumulative
+    /// counters; `present` is false while a removed label awaits its end poll.
+    var labels: [Label] = []
+    var tx: [UInt64] = []
+    var rx: [UInt64] = []
+    var present: [Bool] = []
+    var positions: [Label: Int] = [:]
+    /// Reused per event: positions of its labels, and which must be removed.
+    var eventPositions: [Int] = []
+
+    init(name: String, reader: LineReader) {
+        self.name = name
+        self.reader = reader
+    }
+
+    mutating func advance() throws(ReplayError) -> ClockReading? {
+        do {
+            return try step()
+        } catch {
+            phase = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func step() throws(ReplayError) -> ClockReading? {
+        switch phase {
+        case .failed(let error):
+            throw error
+        case .finished:
+            return nil
+        case .notStarted:
+            guard let event = try nextEvent() else {
+                phase = .finished
+                return nil
+            }
+            // The baseline is the first event's start poll.
+            clock = ClockReading(wallMilliseconds: event.time, monotonicMilliseconds: 0)
+            isCellular = false
+            locate(event)
+            phase = .started(event)
+            return clock
+        case .started(let event):
+            return end(event)
+        case .ended:
+            guard let event = try nextEvent() else {
+                phase = .finished
+                return nil
+            }
+            locate(event)
+            let mustRemove = zip(event.counts, eventPositions).contains { overflows($0, at: $1) }
+            guard event.time != clock.wallMilliseconds || mustRemove else {
+                // The previous end poll already stands at tᵢ: it is the start poll.
+                return end(event)
+            }
+            // The monotonic clock follows a forward wall gap; it cannot go back.
+            let (gap, overflow) = event.time.subtractingReportingOverflow(clock.wallMilliseconds)
+            let advance: UInt64 = !overflow && gap > 0 ? UInt64(gap) : 0
+            clock = ClockReading(
+                wallMilliseconds: event.time,
+                monotonicMilliseconds: clock.monotonicMilliseconds &+ advance
+            )
+            // Absent, not reset to zero: a drop from a small value could look
+            // like a 32-bit wrap to the recorder. Absent labels count from zero.
+            for (entry, position) in zip(event.counts, eventPositions) where overflows(entry, at: position) {
+                present[position] = false
+                tx[position] = 0
+                rx[position] = 0
+            }
+            phase = .started(event)
+            return clock
+        }
+    }
+
+    /// Whether adding `entry` to the label at `position` overflows UInt64.
+    private func overflows(_ entry: LabelCounts, at position: Int) -> Bool {
+        tx[position].addingReportingOverflow(entry.tx).overflow
+            || rx[position].addingReportingOverflow(entry.rx).overflow
+    }
+
+    /// Fills `eventPositions` with the positions of the event's labels,
+    /// adding labels not seen before (absent until their end poll).
+    private mutating func locate(_ event: Event) {
+        eventPositions.removeAll(keepingCapacity: true)
+        for entry in event.counts {
+            if let position = positions[entry.label] {
+                eventPositions.append(position)
+            } else {
+                let position = labels.count
+                positions[entry.label] = position
+                labels.append(entry.label)
+                tx.append(0)
+                rx.append(0)
+                present.append(false)
+                eventPositions.append(position)
+            }
+        }
+    }
+
+    /// The end poll of `event`, whose labels were located and whose start
+    /// poll is the current one.
+    private mutating func end(_ event: Event) -> ClockReading {
+        for (entry, position) in zip(event.counts, eventPositions) {
+            // Cannot overflow: the start poll removed labels that would.
+            tx[position] += entry.tx
+            rx[position] += entry.rx
+            present[position] = true
+        }
+        isCellular = event.isCellular
+        // d ≥ 0 was checked, so the conversion is exact.
+        clock = ClockReading(
+            wallMilliseconds: event.time &+ event.duration,
+            monotonicMilliseconds: clock.monotonicMilliseconds &+ UInt64(event.duration)
+        )
+        phase = .ended
+        return clock
+    }
+
+    /// The next event, blank lines skipped, checked to be recordable.
+    private mutating func nextEvent() throws(ReplayError) -> Event? {
+        while true {
+            let lineNumber = reader.lineNumber + 1
+            let event: Event?
+            do throws(LineReaderError) {
+                guard let parsed = try reader.nextLine(parsingWith: parser) else { return nil }
+                event = parsed
+            } catch {
+                switch error {
+                case .json(let json):
+                    throw ReplayError(path: name, line: json.line, column: json.column, reason: json.reason)
+                case .tooLong(let limit):
+                    throw ReplayError(path: name, line: lineNumber, reason: "line longer than \(limit) bytes")
+                case .read(let errno):
+                    throw ReplayError(path: name, line: lineNumber, reason: "cannot read: \(errno)")
+                }
+            }
+            guard let event else { continue }
+            let line = reader.lineNumber
+            guard event.duration >= 0 else {
+                throw ReplayError(path: name, line: line, reason: "negative d cannot be recorded: the recorder's d comes from a monotonic clock")
+            }
+            guard !event.counts.isEmpty else {
+                throw ReplayError(path: name, line: line, reason: "an event with no labels is never recorded")
+            }
+            guard !event.counts.contains(where: { $0.tx == 0 && $0.rx == 0 }) else {
+                throw ReplayError(path: name, line: line, reason: "a label with no change is never recorded")
+            }
+            eventsRead += 1
+            return event
+        }
+    }
+}
+
+/// Why `LineReader` could not give a line.
+private enum LineReaderError: Error {
+    case json(JSONLineError)
+    case tooLong(Int)
+    case read(Errno)
+}
+
+/// Reads "\n"-separated lines through a buffer, from a file descriptor or
+/// from bytes in memory; a last line without "\n" still counts.
+private struct LineReader: Sendable {
+    private var fileDescriptor: FileDescriptor?
+    private let closes: Bool
+    private let maxLineBytes: Int
+    /// Bytes read and not yet consumed are `buffer[start..<end]`.
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var atEOF: Bool
+    /// The number of the last line returned.
+    private(set) var lineNumber = 0
+
+    private static let chunkBytes = 64 * 1024
+
+    init(fileDescriptor: FileDescriptor, closes: Bool, maxLineBytes: Int) {
+        self.fileDescriptor = fileDescriptor
+        self.closes = closes
+        self.maxLineBytes = maxLineBytes
+        buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
+        atEOF = false
+    }
+
+    init(bytes: [UInt8], maxLineBytes: Int) {
+        fileDescriptor = nil
+        closes = false
+        self.maxLineBytes = maxLineBytes
+        buffer = bytes
+        end = bytes.count
+        atEOF = true
+    }
+
+    mutating func close() {
+        if closes, let fileDescriptor {
+            try? fileDescriptor.close()
+        }
+        fileDescriptor = nil
+    }
+
+    /// Finds the next line and parses it; nil at the end of the input.
+    /// A blank line gives `.some(nil)`.
+    mutating func nextLine(parsingWith parser: JSONLinesParser) throws(LineReaderError) -> Event?? {
+        var scanned = 0
+        while true {
+            let newline = findNewline(from: start + scanned)
+            if let newline {
+                guard newline - start <= maxLineBytes else { throw .tooLong(maxLineBytes) }
+                let line = start..<newline
+                start = newline + 1
+                return try parse(line, with: parser)
+            }
+            scanned = end - start
+            guard scanned <= maxLineBytes else { throw .tooLong(maxLineBytes) }
+            if atEOF {
+                guard start < end else { return nil }
+                let line = start..<end
+                start = end
+                return try parse(line, with: parser)
+            }
+            try fill()
+        }
+    }
+
+    private func findNewline(from index: Int) -> Int? {
+        guard index < end else { return nil }
+        return buffer.withUnsafeBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress,
+                  let found = memchr(base + index, Int32(UInt8(ascii: "\n")), end - index)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
+    private mutating func parse(_ line: Range<Int>, with parser: JSONLinesParser) throws(LineReaderError) -> Event?? {
+        lineNumber += 1
+        let number = lineNumber
+        let result: Result<Event?, JSONLineError> = buffer.withUnsafeBytes { bytes in
+            Result { () throws(JSONLineError) -> Event? in
+                try parser.parse(UnsafeRawBufferPointer(rebasing: bytes[line]), lineNumber: number)
+            }
+        }
+        switch result {
+        case .success(let event): return .some(event)
+        case .failure(let error): throw .json(error)
+        }
+    }
+
+    /// Reads more bytes after `end`, first moving the unconsumed bytes to the
+    /// front and growing the buffer when a long line fills it.
+    private mutating func fill() throws(LineReaderError) {
+        guard let fileDescriptor else {
+            atEOF = true
+            return
+        }
+        if start > 0 {
+            let count = end - start
+            buffer.withUnsafeMutableBufferPointer { bytes in
+                guard let base = bytes.baseAddress else { return }
+                base.update(from: base + start, count: count)
+            }
+            start = 0
+            end = count
+        }
+        if end == buffer.count {
+            buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+        }
+        let readEnd = end
+        let result: Result<Int, Errno> = buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(Errno) -> Int in
+                do {
+                    return try fileDescriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[readEnd...]))
+                } catch let error as Errno {
+                    throw error
+                } catch {
+                    throw Errno.ioError
+                }
+            }
+        }
+        switch result {
+        case .success(let count):
+            if count == 0 {
+                atEOF = true
+            } else {
+                end += count
+            }
+        case .failure(let errno):
+            throw .read(errno)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import SockStatRecorder
+import SockStatStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `sockstat-record`: record per-label byte counters into rotating segments.
+@main
+struct SockStatRecord: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sockstat-record",
+        abstract: "Record this host's interface byte counters at 10 Hz into rotating segment files.",
+        discussion: """
+            Records until --duration ends or SIGINT/SIGTERM, then writes what is buffered, closes \
+            the segment and prints a one-line summary on standard error. With --replay, records \
+            canonical JSON lines replayed on a virtual clock instead (for tests and demos). \
+            Read the result with: sockstat-convert DIR. \
+            Exit codes: 0 success; 1 recorded with losses (events dropped); 64 usage error; \
+            65 replay input invalid; 66 replay input missing; 73 cannot create the log directory.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Directory to record into (created 0700).", valueName: "DIR"))
+    var dir: String
+
+    @Option(help: ArgumentHelp("Stop after this many seconds (default: until SIGINT or SIGTERM).", valueName: "SECONDS"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Milliseconds between polls.", valueName: "MS"))
+    var interval: Int64 = 100
+
+    @Option(help: ArgumentHelp("Seconds of events per written block.", valueName: "SECONDS"))
+    var flushInterval: Double = 10
+
+    @Option(help: ArgumentHelp("Rotate segments before they pass this many bytes.", valueName: "N"))
+    var maxSegmentBytes: Int = 256 * 1024
+
+    @Option(help: ArgumentHelp("Keep the directory's segments at or under this many bytes (oldest deleted first).", valueName: "N"))
+    var maxTotalBytes: Int = 5 * 1024 * 1024
+
+    @Option(help: ArgumentHelp("Default-route interfaces that count as cellular, comma-separated shell patterns.", valueName: "PATTERNS"))
+    var cellularInterfaces: String = "wwan*,rmnet*,ccmni*,pdp_ip*"
+
+    @Option(help: ArgumentHelp("Interfaces not to record, comma-separated shell patterns ('' records all, loopback included).", valueName: "PATTERNS"))
+    var excludeInterfaces: String = "lo"
+
+    @Option(help: ArgumentHelp("Record canonical JSON lines from FILE (- for standard input) instead of this host's interfaces.", valueName: "FILE"))
+    var replay: String?
+
+    @Option(help: ArgumentHelp("Replay speed: max, or a factor of real time (e.g. 60).", valueName: "max|FACTOR"))
+    var speed: String = "max"
+
+    func validate() throws {
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        guard flushInterval > 0 else { throw ValidationError("--flush-interval must be positive") }
+        guard maxSegmentBytes >= 4096 else { throw ValidationError("--max-segment-bytes must be at least 4096") }
+        guard maxTotalBytes >= maxSegmentBytes else {
+            throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
+        }
+        if let duration, !(duration >= 0) { throw ValidationError("--duration must not be negative") }
+        guard speed == "max" || (Double(speed) ?? 0) > 0 else {
+            throw ValidationError("--speed must be max or a positive factor")
+        }
+        do { _ = try InterfacePattern.list(cellularInterfaces) } catch {
+            throw ValidationError("--cellular-interfaces: \(error)")
+        }
+        if !excludeInterfaces.isEmpty {
+            do { _ = try InterfacePattern.list(excludeInterfaces) } catch {
+                throw ValidationError("--exclude-interfaces: \(error)")
+            }
+        }
+    }
+
+    func run() throws {
+        var options = RecorderOptions(directory: dir)
+        options.pollIntervalMilliseconds = interval
+        options.flushIntervalMilliseconds = Int64(flushInterval * 1000)
+        options.maxSegmentBytes = maxSegmentBytes
+        options.maxTotalBytes = maxTotalBytes
+        let logger = Logger(label: "sockstat-record")
+        let metrics: RecorderMetrics
+        if let replay {
+            metrics = try record(replaying: replay, options: options, logger: logger)
+        } else {
+            metrics = try recordInterfaces(options: options, logger: logger)
+        }
+        let perEvent = metrics.events > 0 ? Double(metrics.bytes) / Double(metrics.events) : 0
+        let hundredths = Int((perEvent * 100).rounded())
+        report("\(metrics.polls) polls, \(metrics.events) events, \(metrics.blocks) blocks, \(metrics.segments) segments, "
+            + "\(metrics.bytes) bytes (\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) B/event), "
+            + "\(metrics.segmentsDeleted) deleted by retention, \(metrics.counterResets) counter resets, "
+            + "\(metrics.eventsDropped) events dropped, \(metrics.writeErrors) write errors")
+        if metrics.eventsDropped > 0 { throw ExitCode(1) }
+    }
+
+    private func recordInterfaces(options: RecorderOptions, logger: Logger) throws -> RecorderMetrics {
+        var sourceOptions = InterfaceCounters.Options()
+        sourceOptions.cellularPatterns = try InterfacePattern.list(cellularInterfaces)
+        sourceOptions.excludedPatterns = excludeInterfaces.isEmpty ? [] : try InterfacePattern.list(excludeInterfaces)
+        let recorder = try makeRecorder(source: InterfaceCounters(options: sourceOptions), options: options,
+                                        clock: SystemClock(), logger: logger)
+        let finished = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { finished.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        recorder.start()
+        if let duration {
+            _ = finished.wait(timeout: .now() + .milliseconds(Int(duration * 1000)))
+        } else {
+            finished.wait()
+        }
+        if !recorder.shutdown() {
+            report("the last block was still being written after \(options.shutdownTimeoutMilliseconds) ms")
+        }
+        sources.forEach { $0.cancel() }
+        return recorder.metrics
+    }
+
+    private func record(replaying path: String, options: RecorderOptions, logger: Logger) throws -> RecorderMetrics {
+        let replaySource: ReplaySource
+        do {
+            replaySource = try ReplaySource(path: path)
+        } catch {
+            report(error.description)
+            throw ExitCode(66)
+        }
+        let clock = ManualClock()
+        let recorder = try makeRecorder(source: replaySource, options: options, clock: clock, logger: logger)
+        let factor = speed == "max" ? nil : Double(speed)
+        var previous: ClockReading?
+        do {
+            while let reading = try replaySource.advance() {
+                if let factor, let previous {
+                    let elapsed = Double(Int64(bitPattern: reading.monotonicMilliseconds &- previous.monotonicMilliseconds))
+                    let pause = elapsed / factor
+                    if pause >= 1 { usleep(useconds_t(min(pause, 60_000) * 1000)) }
+                }
+                clock.set(reading)
+                recorder.poll(at: reading)
+                previous = reading
+            }
+        } catch {
+            // What was recorded before the bad line is kept.
+            recorder.shutdown()
+            report(error.description)
+            throw ExitCode(65)
+        }
+        recorder.shutdown()
+        return recorder.metrics
+    }
+
+    private func makeRecorder(source: any CounterSource, options: RecorderOptions, clock: any RecorderClock,
+                              logger: Logger) throws -> Recorder {
+        do {
+            return try Recorder(source: source, options: options, clock: clock, logger: logger)
+        } catch {
+            report(error.description)
+            throw ExitCode(73)
+        }
+    }
+
+    private func report(_ message: String) {
+        let line = "sockstat-record: " + message + "\n"
+        _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+/// `sockstat-record` end to end.
+struct RecordCommandTests {
+    @Test func replayThenConvertGivesBackTheInputByteForByte() throws {
+        let input = try ConvertCommandTests.workloadLines()
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("input.jsonl")
+        try input.write(to: source)
+        let logs = directory.appendingPathComponent("logs")
+        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--max-segment-bytes", "8192"],
+                                  executable: Tool.record)
+        #expect(record.exitCode == 0, "\(record.stderrText)")
+        #expect(record.stderrText.hasPrefix("sockstat-record: "))
+        #expect(record.stderrText.contains(" events, "))
+        let decoded = try Tool.run([logs.path])
+        #expect(decoded.exitCode == 0)
+        #expect(decoded.stdout == input)
+    }
+
+    @Test func anUnrecordableReplayLineIsRefusedWithItsLineNumber() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("input.jsonl")
+        try Data("""
+            {"t":1,"d":100,"s":{"a":[1,2]}}
+            {"t":200,"d":-5,"s":{"a":[1,2]}}
+
+            """.utf8).write(to: source)
+        let run = try Tool.run(["--dir", directory.appendingPathComponent("logs").path, "--replay", source.path],
+                               executable: Tool.record)
+        #expect(run.exitCode == 65)
+        #expect(run.stderrText.contains("line 2"), "\(run.stderrText)")
+        // What came before the bad line is kept.
+        #expect(try Tool.run([directory.appendingPathComponent("logs").path]).stdout
+                == Data((#"{"t":1,"d":100,"s":{"a":[1,2]}}"# + "\n").utf8))
+    }
+
+    @Test func recordingThisHostStopsAfterItsDurationAndLeavesAReadableDirectory() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        // Loopback included, and some loopback traffic, so that there is something to record.
+        let traffic = try startLoopbackTraffic()
+        defer { traffic.terminate() }
+        let started = Date()
+        let run = try Tool.run(["--dir", logs.path, "--duration", "1.5", "--interval", "50", "--flush-interval", "0.5",
+                                "--exclude-interfaces", ""], executable: Tool.record)
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        let decoded = try Tool.run([logs.path])
+        #expect(decoded.exitCode == 0)
+        let lines = String(decoding: decoded.stdout, as: UTF8.self).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.hasPrefix(#"{"t":"#) })
+        #expect(lines.contains { $0.contains(#""lo":["#) })
+    }
+
+    @Test func sigintFlushesAndClosesCleanly() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        let traffic = try startLoopbackTraffic()
+        defer { traffic.terminate() }
+        let process = Process()
+        process.executableURL = Tool.record
+        process.arguments = ["--dir", logs.path, "--interval", "20", "--exclude-interfaces", ""]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        usleep(800_000)
+        process.interrupt()  // SIGINT
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains(" polls, "))
+        // Closed cleanly: no torn tail, no note.
+        let decoded = try Tool.run([logs.path])
+        #expect(decoded.exitCode == 0)
+        #expect(decoded.stderr.isEmpty)
+        #expect(!decoded.stdout.isEmpty)
+    }
+
+    /// A recorder killed with SIGKILL at random moments leaves a directory
+    /// that decodes to a prefix of what it was given, and a new recorder goes
+    /// on in the same directory.
+    @Test func killedAtRandomMomentsTheLogIsAPrefixAndARestartGoesOn() throws {
+        let input = try ConvertCommandTests.workloadLines()
+        let lines = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast()
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<6 {
+            let logs = directory.appendingPathComponent("logs-\(round)")
+            // Split the input: the first part is recorded by a recorder killed at a random moment,
+            // the rest by a new recorder in the same directory.
+            let cut = Int.random(in: lines.count / 4...(3 * lines.count / 4), using: &generator)
+            let first = directory.appendingPathComponent("first-\(round).jsonl")
+            let second = directory.appendingPathComponent("second-\(round).jsonl")
+            try Data(lines[..<cut].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: first)
+            try Data(lines[cut...].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: second)
+
+            let process = Process()
+            process.executableURL = Tool.record
+            process.arguments = ["--dir", logs.path, "--replay", first.path, "--speed", "400",
+                                 "--flush-interval", "2", "--max-segment-bytes", "4096"]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 20_000...900_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+
+            let afterKill = try Tool.run([logs.path])
+            #expect(afterKill.exitCode == 0, "round \(round): \(afterKill.stderrText)")
+            let recorded = afterKill.stdout.split(separator: UInt8(ascii: "\n"))
+            #expect(recorded.count <= cut)
+            #expect(Array(recorded) == Array(lines[..<recorded.count]), "round \(round): not a prefix")
+
+            let restart = try Tool.run(["--dir", logs.path, "--replay", second.path, "--max-segment-bytes", "4096"],
+                                       executable: Tool.record)
+            #expect(restart.exitCode == 0, "round \(round): \(restart.stderrText)")
+            let afterRestart = try Tool.run([logs.path])
+            #expect(afterRestart.exitCode == 0)
+            let all = afterRestart.stdout.split(separator: UInt8(ascii: "\n"))
+            #expect(Array(all) == Array(recorded) + Array(lines[cut...]), "round \(round): restart did not go on")
+        }
+    }
+
+    /// Loopback traffic for a few seconds: a UDP socket sending to itself.
+    private func startLoopbackTraffic() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            end = time.time() + 8
+            while time.time() < end:
+                s.sendto(b"x" * 200, s.getsockname()); s.recv(1024); time.sleep(0.01)
+            """]
+        try process.run()
+        return process
+    }
+}

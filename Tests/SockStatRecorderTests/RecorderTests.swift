@@ -1,0 +1,281 @@
+import Foundation
+import SockStatFormat
+@testable import SockStatRecorder
+import SockStatStore
+import Synchronization
+import Testing
+
+/// A source whose counters the test sets.
+final class ScriptedSource: CounterSource {
+    private let current = Mutex(CounterSnapshot())
+    private let failing = Mutex(false)
+
+    func set(_ values: [(String, UInt64, UInt64)], cellular: Bool = false) {
+        current.withLock { $0 = snapshot(values, cellular: cellular) }
+    }
+
+    func fail(_ value: Bool) { failing.withLock { $0 = value } }
+
+    struct Failure: Error {}
+
+    func read(into snapshot: inout CounterSnapshot) throws {
+        if failing.withLock({ $0 }) { throw Failure() }
+        snapshot = current.withLock { $0 }
+    }
+}
+
+final class TemporaryDirectory {
+    let path: String
+    init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-recorder-\(UUID().uuidString)").path
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Every event in `directory`, in order, through the store's reader.
+func recordedEvents(_ directory: String) throws -> [Event] {
+    var events: [Event] = []
+    var decoder = BlockDecoder()
+    var block = DecodedBlock()
+    for file in try SegmentDirectory.segments(in: directory) {
+        var reader = try SegmentReader(bytes: try SegmentDirectory.read(file.path))
+        loop: while true {
+            switch reader.next(into: &block, using: &decoder) {
+            case .block: events.append(contentsOf: block.events)
+            case .damage(let damage): Issue.record("damage: \(damage)")
+            case .end: break loop
+            }
+        }
+    }
+    return events
+}
+
+func directoryBytes(_ directory: String) -> Int {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.reduce(0) { total, name in
+        total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? Int) ?? 0)
+    }
+}
+
+func reading(_ wall: Int64, _ monotonic: UInt64) -> ClockReading {
+    ClockReading(wallMilliseconds: wall, monotonicMilliseconds: monotonic)
+}
+
+struct RecorderTests {
+    @Test func eventsTakeTheirTimeFromThePreviousPollAndTheirLengthFromTheMonotonicClock() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 10, 10)])
+        recorder.poll(at: reading(1_000, 50))          // baseline
+        source.set([("a", 15, 10)])
+        recorder.poll(at: reading(1_100, 150))         // a +5
+        recorder.poll(at: reading(1_200, 250))         // nothing changed: no event
+        source.set([("a", 15, 12), ("b", 1, 0)], cellular: true)
+        recorder.poll(at: reading(900, 5_250))         // wall went back; process stalled 5 s
+        #expect(recorder.shutdown())
+        #expect(try recordedEvents(directory.path) == [
+            Event(time: 1_000, duration: 100, counts: counts([("a", 5, 0)])),
+            Event(time: 1_200, duration: 5_000, isCellular: true, counts: counts([("a", 0, 2), ("b", 1, 0)])),
+        ])
+        let metrics = recorder.metrics
+        #expect(metrics.polls == 4)
+        #expect(metrics.events == 2)
+        #expect(metrics.segments == 1)
+    }
+
+    @Test func eventsAreWrittenOneBlockPerFlushIntervalAndAtShutdown() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        for tick in 0...250 {
+            source.set([("a", UInt64(tick), 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+            if tick == 50 {
+                // Nothing is on disk before the first flush interval has passed.
+                #expect(recorder.metrics.blocks == 0)
+            }
+        }
+        // 250 events over 25 s: blocks at 10 s and 20 s; the rest waits in memory.
+        #expect(recorder.metrics.blocks == 2)
+        #expect(recorder.shutdown())
+        #expect(recorder.metrics.blocks == 3)
+        #expect(try recordedEvents(directory.path).count == 250)
+    }
+
+    @Test func retentionKeepsTheDirectoryUnderItsCapAtEveryStep() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.maxSegmentBytes = 4096
+        options.maxTotalBytes = 16 * 1024
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        var generator = SystemRandomNumberGenerator()
+        var tx: UInt64 = 0
+        for tick in 0..<20_000 {
+            tx &+= UInt64.random(in: 1...1_000_000, using: &generator)
+            source.set([("wlan0", tx, tx / 3)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+            if tick % 50 == 0 {
+                #expect(directoryBytes(directory.path) <= options.maxTotalBytes, "at tick \(tick)")
+            }
+        }
+        #expect(recorder.shutdown())
+        #expect(directoryBytes(directory.path) <= options.maxTotalBytes)
+        let metrics = recorder.metrics
+        #expect(metrics.segmentsDeleted > 0)
+        #expect(metrics.segments > 4)
+        // What is left is the newest events, in order, without gaps inside a segment run.
+        let events = try recordedEvents(directory.path)
+        #expect(!events.isEmpty)
+        #expect(events.last.map(\.time) == Int64(19_998 * 100))
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.time < $1.time })
+    }
+
+    @Test func retentionLeavesOtherFilesAlone() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory.path + "/notes.txt", contents: Data(repeating: 1, count: 50_000))
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.maxSegmentBytes = 4096
+        options.maxTotalBytes = 8192
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        for tick in 0..<3_000 {
+            source.set([("a", UInt64(tick) * 7919, UInt64(tick) * 104_729)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+        }
+        #expect(recorder.shutdown())
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/notes.txt"))
+    }
+
+    @Test func theLogIsPrivate() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 1, 1)])
+        recorder.poll(at: reading(0, 0))
+        source.set([("a", 2, 1)])
+        recorder.poll(at: reading(100, 100))
+        #expect(recorder.shutdown())
+        #expect(try FileManager.default.attributesOfItem(atPath: directory.path)[.posixPermissions] as? Int == 0o700)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            #expect(try FileManager.default.attributesOfItem(atPath: directory.path + "/" + name)[.posixPermissions] as? Int == 0o600)
+        }
+    }
+
+    @Test func aNewRunStartsANewSegmentAndLeavesTheOldOneAsItIs() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        for run in 0..<2 {
+            let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+            source.set([("a", 0, 0)])
+            recorder.poll(at: reading(Int64(run) * 10_000, 0))
+            source.set([("a", 5, 5)])
+            recorder.poll(at: reading(Int64(run) * 10_000 + 100, 100))
+            #expect(recorder.shutdown())
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names == [SegmentName.fileName(sequence: 1), SegmentName.fileName(sequence: 2)])
+        #expect(try recordedEvents(directory.path).map(\.time) == [0, 10_000])
+    }
+
+    @Test func disablingPausesAndEnablingStartsFromANewBaseline() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 0, 0)])
+        recorder.poll(at: reading(0, 0))
+        source.set([("a", 1, 0)])
+        recorder.poll(at: reading(100, 100))
+        recorder.isEnabled = false
+        #expect(recorder.metrics.blocks == 1, "disabling writes the buffered block")
+        source.set([("a", 500, 0)])
+        recorder.isEnabled = true
+        recorder.poll(at: reading(60_000, 60_000))     // baseline again
+        source.set([("a", 502, 0)])
+        recorder.poll(at: reading(60_100, 60_100))
+        #expect(recorder.shutdown())
+        #expect(try recordedEvents(directory.path) == [
+            Event(time: 0, duration: 100, counts: counts([("a", 1, 0)])),
+            Event(time: 60_000, duration: 100, counts: counts([("a", 2, 0)])),
+        ])
+    }
+
+    @Test func aSourceThatFailsIsCountedAndPollingGoesOn() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 0, 0)])
+        recorder.poll(at: reading(0, 0))
+        source.fail(true)
+        recorder.poll(at: reading(100, 100))
+        source.fail(false)
+        source.set([("a", 3, 0)])
+        recorder.poll(at: reading(200, 200))
+        #expect(recorder.shutdown())
+        #expect(recorder.metrics.sourceErrors == 1)
+        // The failed poll is skipped: the next event spans from the last good poll.
+        #expect(try recordedEvents(directory.path) == [Event(time: 0, duration: 200, counts: counts([("a", 3, 0)]))])
+    }
+
+    @Test func removingTheDirectoryWhileRecordingLosesOnlyWhatWasInIt() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        for tick in 0...30 {
+            source.set([("a", UInt64(tick), 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+        }
+        try FileManager.default.removeItem(atPath: directory.path)
+        for tick in 31...60 {
+            source.set([("a", UInt64(tick), 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+        }
+        #expect(recorder.shutdown())
+        // The directory came back with a new segment holding what followed the removal.
+        let times = try recordedEvents(directory.path).map(\.time)
+        #expect(!times.isEmpty)
+        #expect(times.last == 5_900)
+        #expect(times.allSatisfy { $0 >= 2_000 })
+    }
+
+    @Test func shutdownWithoutStartWritesWhatIsBuffered() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 0, 0)])
+        recorder.poll(at: reading(0, 0))
+        source.set([("a", 9, 9)])
+        recorder.poll(at: reading(100, 100))
+        #expect(recorder.metrics.blocks == 0)
+        #expect(recorder.shutdown())
+        #expect(try recordedEvents(directory.path).count == 1)
+    }
+
+    @Test func theBackgroundPollerRecordsAndShutsDownPromptly() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.pollIntervalMilliseconds = 10
+        let recorder = try Recorder(source: source, options: options)
+        recorder.start()
+        for step in 1...20 {
+            source.set([("a", UInt64(step), 0)])
+            usleep(15_000)
+        }
+        let started = DispatchTime.now()
+        #expect(recorder.shutdown())
+        #expect(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds < 1_000_000_000)
+        let events = try recordedEvents(directory.path)
+        #expect(!events.isEmpty)
+        // Deltas add up to the final counter (minus what the baseline already saw).
+        let total = events.flatMap(\.counts).reduce(UInt64(0)) { $0 + $1.tx }
+        #expect(total >= 15 && total <= 20)
+        #expect(events.allSatisfy { $0.duration >= 0 })
+    }
+}
