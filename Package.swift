@@ -72,7 +72,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SockStatRecorderTests",
-            dependencies: ["SockStatRecorder", "SockStatStore", "SockStatFormat"]
+            dependencies: [
+                "SockStatRecorder", "SockStatStore", "SockStatFormat",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "CommandLineTests",

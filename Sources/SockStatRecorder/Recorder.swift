@@ -3,6 +3,7 @@ import Logging
 import SockStatFormat
 import SockStatStore
 import Synchronization
+import SystemPackage
 
 /// How a `Recorder` polls, buffers, rotates and retains.
 public struct RecorderOptions: Hashable, Sendable {
@@ -88,8 +89,8 @@ final class RecorderCore {
                               maxAgeMilliseconds: options.maxAgeMilliseconds)
         event.counts.reserveCapacity(16)
         let retention = self.retention
-        writer.willWrite = { [unowned self] bytes, open in
-            metricsBase.segmentsDeleted += retention.makeRoom(for: bytes, openSegment: open, now: lastWall)
+        writer.willWrite = { [unowned self] bytes, open, openBytes in
+            metricsBase.segmentsDeleted += retention.makeRoom(for: bytes, openSegment: open, openBytes: openBytes, now: lastWall)
         }
     }
 
@@ -159,6 +160,11 @@ final class RecorderCore {
 
     /// The path of the segment being written, if any.
     var openSegmentPath: String? { writer.openSegmentPath }
+
+    /// Test hook: see `SegmentLogWriter.injectWriteFailure`.
+    func injectWriteFailure(_ hook: ((Int) -> Errno?)?) {
+        writer.injectWriteFailure = hook
+    }
 
     var metrics: RecorderMetrics {
         var result = metricsBase
@@ -272,6 +278,11 @@ public final class Recorder: Sendable {
     /// Writes the buffered block now.
     public func flush() {
         core.withLock { $0?.flush() }
+    }
+
+    /// Test hook: makes block writes fail (or stall) as `hook` says.
+    package func injectWriteFailure(_ hook: (@Sendable (Int) -> Errno?)?) {
+        core.withLock { $0?.injectWriteFailure(hook) }
     }
 
     /// Writes the buffered block and closes the open segment; the next event

@@ -78,9 +78,15 @@ public final class SegmentLogWriter {
     private let creationTime: (() -> Int64)?
 
     /// Called before bytes are added to the directory (a new segment's header
-    /// or a block), with their count and the open segment's sequence number:
-    /// where retention makes room, so that the total never passes its cap.
-    public var willWrite: ((_ bytes: Int, _ openSegment: UInt64?) -> Void)?
+    /// or a block), with their count, the open segment's sequence number (nil
+    /// when a new segment is about to be created) and its size: where
+    /// retention makes room, so that the total never passes its cap.
+    public var willWrite: ((_ bytes: Int, _ openSegment: UInt64?, _ openBytes: Int) -> Void)?
+
+    /// Test hook: called before each block write with its size; returning an
+    /// errno makes the write fail after writing half the block (a partial
+    /// write, as a full disk gives).
+    package var injectWriteFailure: ((_ bytes: Int) -> Errno?)?
 
     /// The sequence number of the segment being written, if one is open.
     public var openSegment: UInt64? { file == nil ? nil : (encoder?.segmentSequence) }
@@ -194,13 +200,19 @@ public final class SegmentLogWriter {
     private func writeBacklog() throws(StoreError) {
         guard let file else { return }
         while let (pending, events) = backlog.first {
-            willWrite?(pending.count, openSegment)
+            willWrite?(pending.count, openSegment, segmentBytes)
             do throws(StoreError) {
+                if let injected = injectWriteFailure?(pending.count) {
+                    try FileIO.writeAll(file, Array(pending.prefix(pending.count / 2)), path: filePath)
+                    throw StoreError(.write, path: filePath, "write failed", injected)
+                }
                 try FileIO.writeAll(file, pending, path: filePath)
             } catch {
                 metrics.writeErrors += 1
                 // Cut a partial write back off, so the next block follows a complete one.
-                if ftruncate(file.rawValue, off_t(segmentBytes)) != 0 || !isStillLinked(file) {
+                let cutBack = ftruncate(file.rawValue, off_t(segmentBytes)) == 0
+                    && lseek(file.rawValue, off_t(segmentBytes), SEEK_SET) == off_t(segmentBytes)
+                if !cutBack || !isStillLinked(file) {
                     abandonSegment()
                 }
                 throw error
@@ -265,7 +277,7 @@ public final class SegmentLogWriter {
         let sequence = nextSequence
         let created = creationTime?() ?? firstEventTime
         let header = SegmentHeader(sequence: sequence, creationTime: created).encoded()
-        willWrite?(header.count, nil)
+        willWrite?(header.count, nil, 0)
         let name = SegmentName.fileName(sequence: sequence)
         let path = directory + "/" + name
         let temporary = directory + "/." + name + ".tmp"

@@ -1,4 +1,5 @@
 import Foundation
+import SockStatFormat
 import Testing
 
 /// `sockstat-record` end to end.
@@ -18,6 +19,50 @@ struct RecordCommandTests {
         let decoded = try Tool.run([logs.path])
         #expect(decoded.exitCode == 0)
         #expect(decoded.stdout == input)
+    }
+
+    /// Adversarial input a recorder could still have written: extreme values,
+    /// a wall clock that jumps back, odd labels, counters that must overflow.
+    @Test func adversarialReplayThenConvertGivesBackTheInputByteForByte() throws {
+        var generator = SplitMix(seed: 42)
+        let labels = ["wlan0", "rmnet_data0", "a\"b", "\\", "é", "😀", "<&>", "\u{2028}", "\u{01}", "", String(repeating: "x", count: 1024)]
+        var lines = ""
+        var time: Int64 = 1_764_288_000_000
+        for index in 0..<3_000 {
+            switch generator.next() % 10 {
+            case 0: time = Int64(bitPattern: generator.next())           // anywhere, backwards included
+            case 1: time &+= Int64(generator.next() % 1_000_000)         // a sleep
+            default: break
+            }
+            let duration: Int64 = switch generator.next() % 20 {
+            case 0: 0
+            case 1: Int64.max
+            case 2: Int64(generator.next() >> 1)
+            default: 100 + Int64(generator.next() % 5)
+            }
+            var stats: [(String, UInt64, UInt64)] = []
+            for label in labels where generator.next() % 4 == 0 {
+                let tx: UInt64 = generator.next() % 3 == 0 ? UInt64.max : generator.next() % 100_000
+                let rx: UInt64 = generator.next() % 3 == 0 ? UInt64.max : generator.next() % 2_000_000
+                if tx != 0 || rx != 0 { stats.append((label, tx, rx)) }
+            }
+            if stats.isEmpty { stats = [("wlan0", UInt64(index) + 1, 0)] }
+            let event = Event(time: time, duration: duration, isCellular: generator.next() % 7 == 0,
+                              counts: stats.map { LabelCounts(label: Label($0.0), tx: $0.1, rx: $0.2) })
+            lines += String(decoding: CanonicalJSON.line(for: event), as: UTF8.self)
+            time = time &+ duration &+ (generator.next() % 3 == 0 ? 0 : Int64(generator.next() % 1_000))
+        }
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("input.jsonl")
+        try Data(lines.utf8).write(to: source)
+        let logs = directory.appendingPathComponent("logs")
+        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--max-total-bytes", "\(64 << 20)"],
+                                  executable: Tool.record)
+        #expect(record.exitCode == 0, "\(record.stderrText)")
+        let decoded = try Tool.run([logs.path])
+        #expect(decoded.exitCode == 0)
+        #expect(decoded.stdout == Data(lines.utf8))
     }
 
     @Test func anUnrecordableReplayLineIsRefusedWithItsLineNumber() throws {
@@ -142,5 +187,18 @@ struct RecordCommandTests {
             """]
         try process.run()
         return process
+    }
+}
+
+/// Seeded, repeatable randomness (SplitMix64).
+struct SplitMix {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

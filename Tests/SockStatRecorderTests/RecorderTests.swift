@@ -1,8 +1,10 @@
 import Foundation
+import Dispatch
 import SockStatFormat
 @testable import SockStatRecorder
 import SockStatStore
 import Synchronization
+import SystemPackage
 import Testing
 
 /// A source whose counters the test sets.
@@ -277,5 +279,82 @@ struct RecorderTests {
         let total = events.flatMap(\.counts).reduce(UInt64(0)) { $0 + $1.tx }
         #expect(total >= 15 && total <= 20)
         #expect(events.allSatisfy { $0.duration >= 0 })
+    }
+
+    @Test func aFullDiskLosesNothingWhileTheBacklogHasRoom() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        let writes = Atomic<Int>(0)
+        recorder.injectWriteFailure { _ in
+            let number = writes.add(1, ordering: .relaxed).newValue
+            return (2...4).contains(number) ? .noSpace : nil
+        }
+        for tick in 0...100 {
+            source.set([("a", UInt64(tick) * 1000, 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+        }
+        #expect(recorder.shutdown())
+        let metrics = recorder.metrics
+        #expect(metrics.writeErrors == 3)
+        #expect(metrics.eventsDropped == 0)
+        // Every event is there, in order, and the partial writes left no damage.
+        #expect(try recordedEvents(directory.path).map(\.time) == (0..<100).map { Int64($0) * 100 })
+    }
+
+    @Test func aBacklogPastItsCapDropsTheOldestBlocksAndCountsTheirEvents() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.flushIntervalMilliseconds = 1_000
+        options.maxBacklogBytes = 100
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        let failing = Atomic<Bool>(false)
+        recorder.injectWriteFailure { _ in failing.load(ordering: .relaxed) ? .noSpace : nil }
+        var tick = 0
+        func run(_ count: Int) {
+            for _ in 0..<count {
+                tick += 1
+                source.set([("a", UInt64(tick) * 7919, UInt64(tick))])
+                recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+            }
+        }
+        run(50)
+        failing.store(true, ordering: .relaxed)
+        run(100)
+        failing.store(false, ordering: .relaxed)
+        run(50)
+        #expect(recorder.shutdown())
+        let metrics = recorder.metrics
+        #expect(metrics.eventsDropped > 0)
+        let events = try recordedEvents(directory.path)
+        #expect(events.count + metrics.eventsDropped == metrics.events)
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.time < $1.time })
+    }
+
+    @Test func shutdownReturnsWithinItsBoundWhenTheDiskIsSlow() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.pollIntervalMilliseconds = 10
+        let recorder = try Recorder(source: source, options: options)
+        recorder.injectWriteFailure { _ in
+            usleep(2_500_000)  // a very slow disk
+            return nil
+        }
+        recorder.start()
+        for step in 1...10 {
+            source.set([("a", UInt64(step), 0)])
+            usleep(20_000)
+        }
+        let started = DispatchTime.now()
+        let finished = recorder.shutdown()
+        let elapsed = DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds
+        #expect(finished == false)
+        #expect(elapsed < 1_500_000_000)
+        usleep(3_000_000)  // let the slow write end before the directory goes
+        #expect(try recordedEvents(directory.path).count > 0)
     }
 }

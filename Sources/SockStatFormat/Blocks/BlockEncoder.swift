@@ -23,6 +23,7 @@ public struct BlockEncoder {
     private var previousDuration: Int64 = 0
     private var order: [Int] = []
     private var eventIDs: [UInt32] = []
+    private var stored: [UInt8] = []
 
     /// Creates an encoder for the segment numbered `segmentSequence`.
     public init(segmentSequence: UInt64) {
@@ -141,7 +142,7 @@ public struct BlockEncoder {
     /// starts the next block. Does nothing when the block is empty.
     public mutating func finishBlock(using deflater: Deflater, appendingTo out: inout [UInt8]) {
         guard eventCount > 0 else { return }
-        var stored: [UInt8] = []
+        stored.removeAll(keepingCapacity: true)
         payload.withUnsafeBytes { deflater.compress($0, appendingTo: &stored) }
         stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
         for id in definedList { definedInBlock[Int(id)] = false }

@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// Benchmarks live in their own package so that users' builds stay lean:
+// `cd Benchmarks && swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "SockStatLogBenchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(name: "SockStatLog", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RecorderBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SockStatRecorder", package: "SockStatLog"),
+                .product(name: "SockStatFormat", package: "SockStatLog"),
+            ],
+            path: "Benchmarks/RecorderBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
