@@ -357,4 +357,38 @@ struct RecorderTests {
         usleep(3_000_000)  // let the slow write end before the directory goes
         #expect(try recordedEvents(directory.path).count > 0)
     }
+
+    @Test func recordingGoesOnWhenACollectorTakesClosedSegments() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.maxSegmentBytes = 4096
+        options.maxTotalBytes = 12 * 1024
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        var generator = SystemRandomNumberGenerator()
+        var tx: UInt64 = 0
+        var collected = 0
+        for tick in 0..<6_000 {
+            tx &+= UInt64.random(in: 1...1_000_000, using: &generator)
+            source.set([("a", tx, 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+            if tick % 700 == 0 {
+                // A collector takes every closed segment (the open one is locked).
+                for file in try SegmentDirectory.segments(in: directory.path) {
+                    guard let claimed = SegmentDirectory.claim(file.path) else { continue }
+                    try claimed.remove()
+                    claimed.release()
+                    collected += 1
+                }
+            }
+            #expect(directoryBytes(directory.path) <= options.maxTotalBytes)
+        }
+        #expect(recorder.shutdown())
+        #expect(collected > 0)
+        let metrics = recorder.metrics
+        #expect(metrics.writeErrors == 0)
+        #expect(metrics.eventsDropped == 0)
+        #expect(try recordedEvents(directory.path).last.map(\.time) == Int64(5_998 * 100))
+    }
 }
