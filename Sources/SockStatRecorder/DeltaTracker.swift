@@ -13,15 +13,13 @@ import SockStatFormat
 /// A label whose deltas are both zero is left out; labels missing from a
 /// snapshot are forgotten.
 public struct DeltaTracker {
-    private struct Previous {
-        var tx: UInt64
-        var rx: UInt64
-        var generation: UInt64
-    }
-
-    private var previous: [Label: Previous] = [:]
-    private var generation: UInt64 = 0
-    private var stale: [Label] = []
+    // The previous poll, in the source's order. Sources keep their labels in
+    // a stable order, so a poll is normally matched index by index with no
+    // hashing; a dictionary is built only when the order changes.
+    private var labels: [Label] = []
+    private var tx: [UInt64] = []
+    private var rx: [UInt64] = []
+    private var index: [Label: Int] = [:]
 
     /// Counters that went backwards and were taken as resets.
     public private(set) var resets = 0
@@ -35,7 +33,9 @@ public struct DeltaTracker {
 
     /// Forgets every previous value: the next snapshot is a baseline.
     public mutating func reset() {
-        previous.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+        tx.removeAll(keepingCapacity: true)
+        rx.removeAll(keepingCapacity: true)
         hasBaseline = false
     }
 
@@ -43,35 +43,58 @@ public struct DeltaTracker {
     /// labels that changed, sorted by label. Returns false for the baseline.
     public mutating func update(with snapshot: CounterSnapshot, into counts: inout [LabelCounts]) -> Bool {
         counts.removeAll(keepingCapacity: true)
-        generation &+= 1
         let isBaseline = !hasBaseline
         hasBaseline = true
-        for index in 0..<snapshot.count {
-            let label = snapshot.labels[index]
-            let tx = snapshot.tx[index]
-            let rx = snapshot.rx[index]
-            if let old = previous[label] {
-                let sent = delta(old: old.tx, new: tx)
-                let received = delta(old: old.rx, new: rx)
-                previous[label] = Previous(tx: tx, rx: rx, generation: generation)
-                if !isBaseline, sent != 0 || received != 0 {
-                    counts.append(LabelCounts(label: label, tx: sent, rx: received))
-                }
-            } else {
-                previous[label] = Previous(tx: tx, rx: rx, generation: generation)
-                if !isBaseline, tx != 0 || rx != 0 {
-                    counts.append(LabelCounts(label: label, tx: tx, rx: rx))
-                }
+        let count = snapshot.count
+        let known = labels.count
+        // Fast path: the previous labels are a prefix of this poll's, in order.
+        var aligned = count >= known
+        if aligned {
+            for position in 0..<known where snapshot.labels[position] != labels[position] {
+                aligned = false
+                break
             }
         }
-        if previous.count > snapshot.count {
-            // Some labels vanished: forget them, so that they count from zero if they return.
-            stale.removeAll(keepingCapacity: true)
-            for (label, value) in previous where value.generation != generation { stale.append(label) }
-            for label in stale { previous[label] = nil }
+        if !aligned { indexPreviousPoll() }
+        for position in 0..<count {
+            let newTX = snapshot.tx[position]
+            let newRX = snapshot.rx[position]
+            let sent: UInt64
+            let received: UInt64
+            if let previous = aligned ? (position < known ? position : nil) : index[snapshot.labels[position]] {
+                sent = delta(old: tx[previous], new: newTX)
+                received = delta(old: rx[previous], new: newRX)
+            } else {
+                sent = newTX  // a label not in the previous poll counts from zero
+                received = newRX
+            }
+            if !isBaseline, sent != 0 || received != 0 {
+                counts.append(LabelCounts(label: snapshot.labels[position], tx: sent, rx: received))
+            }
+        }
+        // Remember this poll. Values are copied in place; labels only when they changed.
+        if !aligned || count != known {
+            labels.removeAll(keepingCapacity: true)
+            labels.append(contentsOf: snapshot.labels)
+            tx.removeAll(keepingCapacity: true)
+            tx.append(contentsOf: snapshot.tx)
+            rx.removeAll(keepingCapacity: true)
+            rx.append(contentsOf: snapshot.rx)
+        } else {
+            for position in 0..<count {
+                tx[position] = snapshot.tx[position]
+                rx[position] = snapshot.rx[position]
+            }
         }
         if counts.count > 1 { counts.sort { $0.label < $1.label } }
         return !isBaseline && !counts.isEmpty
+    }
+
+    /// Indexes the previous poll by label, for a poll whose order differs.
+    /// Labels missing from the new poll are forgotten by not being carried over.
+    private mutating func indexPreviousPoll() {
+        index.removeAll(keepingCapacity: true)
+        for (position, label) in labels.enumerated() { index[label] = position }
     }
 
     private mutating func delta(old: UInt64, new: UInt64) -> UInt64 {

@@ -25,6 +25,10 @@ public struct RecorderOptions: Hashable, Sendable {
     public var maxBacklogBytes: Int = 1 << 20
     /// `shutdown()` returns within this many milliseconds. Default 1 s.
     public var shutdownTimeoutMilliseconds: Int64 = 1000
+    /// Whether each block is fsynced as it is written (default), so that a
+    /// completed flush survives power loss; replays, which can be rerun,
+    /// sync only each segment as it closes.
+    public var syncEachBlock = true
 
     /// Defaults, recording into `directory`.
     public init(directory: String) {
@@ -83,7 +87,7 @@ final class RecorderCore {
         writerOptions.maxSegmentBytes = options.maxSegmentBytes
         writerOptions.maxSegmentAgeMilliseconds = options.maxSegmentAgeMilliseconds
         writerOptions.maxBacklogBytes = options.maxBacklogBytes
-        writerOptions.syncEachBlock = true
+        writerOptions.syncEachBlock = options.syncEachBlock
         writer = try SegmentLogWriter(directory: options.directory, options: writerOptions, creationTime: wallClock)
         retention = Retention(directory: options.directory, maxTotalBytes: options.maxTotalBytes,
                               maxAgeMilliseconds: options.maxAgeMilliseconds)

@@ -135,6 +135,8 @@ struct SockStatRecord: ParsableCommand {
             throw ExitCode(66)
         }
         let clock = ManualClock()
+        var options = options
+        options.syncEachBlock = false  // a replay can be rerun: sync each segment, not each block
         let recorder = try makeRecorder(source: replaySource, options: options, clock: clock, logger: logger)
         let factor = speed == "max" ? nil : Double(speed)
         var previous: ClockReading?
