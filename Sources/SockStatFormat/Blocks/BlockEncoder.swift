@@ -24,6 +24,7 @@ public struct BlockEncoder {
     private var order: [Int] = []
     private var eventIDs: [UInt32] = []
     private var stored: [UInt8] = []
+    private var definedLabels: [Label] = []
 
     /// Creates an encoder for the segment numbered `segmentSequence`.
     public init(segmentSequence: UInt64) {
@@ -58,12 +59,20 @@ public struct BlockEncoder {
         guard counts.count <= FormatLimits.maxLabelsPerEvent else {
             throw EventError("\(counts.count) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
         }
-        // Sort by label bytes (canonical order) without touching the caller's array.
+        // Canonical (bytewise) label order, without touching the caller's
+        // array; callers usually pass it sorted already.
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: counts.indices)
         if counts.count > 1 {
-            order.sort { counts[$0].label < counts[$1].label }
+            var sorted = true
+            for index in 1..<counts.count where !(counts[index - 1].label < counts[index].label) {
+                sorted = false
+                break
+            }
+            if !sorted { order.sort { counts[$0].label < counts[$1].label } }
         }
+        // Validate everything and look the ids up before changing anything.
+        eventIDs.removeAll(keepingCapacity: true)
         var newLabels = 0
         for (position, index) in order.enumerated() {
             let label = counts[index].label
@@ -73,7 +82,9 @@ public struct BlockEncoder {
             if position > 0, counts[order[position - 1]].label == label {
                 throw EventError("label \"\(label)\" appears twice in one event")
             }
-            if ids[label] == nil { newLabels += 1 }
+            let id = knownID(of: label)
+            if id == nil { newLabels += 1 }
+            eventIDs.append(id ?? Self.unassigned)
         }
         guard ids.count + newLabels <= FormatLimits.labelIDLimit else {
             throw EventError("label dictionary full", needsNewSegment: true)
@@ -88,26 +99,24 @@ public struct BlockEncoder {
             previousDuration = 0
         }
 
-        eventIDs.removeAll(keepingCapacity: true)
-        for index in order {
+        for (position, index) in order.enumerated() {
+            var id = eventIDs[position]
             let label = counts[index].label
-            let id: UInt32
-            if let known = ids[label] {
-                id = known
-            } else {
+            if id == Self.unassigned {
                 id = UInt32(ids.count)
                 ids[label] = id
                 definedInBlock.append(false)
+                eventIDs[position] = id
             }
             if !definedInBlock[Int(id)] {
                 definedInBlock[Int(id)] = true
                 definedList.append(id)
+                definedLabels.append(label)
                 let bodyLength = Varint.encodedSize(UInt64(id)) + label.bytes.count
                 Varint.append(UInt64(bodyLength) << 3 | RecordType.label, to: &payload)
                 Varint.append(UInt64(id), to: &payload)
                 payload.append(contentsOf: label.bytes)
             }
-            eventIDs.append(id)
         }
 
         // Back-to-back ticks (gap 0) use the adjacent types and store no gap.
@@ -125,17 +134,37 @@ public struct BlockEncoder {
         case (false, true): type = RecordType.adjacentEvent
         case (true, true): type = RecordType.adjacentCellularEvent
         }
-        Varint.append(UInt64(bodyLength) << 3 | type, to: &payload)
-        if gap != 0 { Varint.append(gap, to: &payload) }
-        Varint.append(durationDelta, to: &payload)
-        for (position, index) in order.enumerated() {
-            Varint.append(UInt64(eventIDs[position]), to: &payload)
-            Varint.append(counts[index].tx, to: &payload)
-            Varint.append(counts[index].rx, to: &payload)
+        // Written in place: grow once, then store the varints through a pointer.
+        let header = UInt64(bodyLength) << 3 | type
+        let start = payload.count
+        let total = Varint.encodedSize(header) + bodyLength
+        payload.append(contentsOf: repeatElement(0, count: total))
+        payload.withUnsafeMutableBufferPointer { buffer in
+            var cursor = buffer.baseAddress! + start
+            cursor += Varint.write(header, to: cursor)
+            if gap != 0 { cursor += Varint.write(gap, to: cursor) }
+            cursor += Varint.write(durationDelta, to: cursor)
+            for (position, index) in order.enumerated() {
+                cursor += Varint.write(UInt64(eventIDs[position]), to: cursor)
+                cursor += Varint.write(counts[index].tx, to: cursor)
+                cursor += Varint.write(counts[index].rx, to: cursor)
+            }
         }
         previousEnd = event.time &+ event.duration
         previousDuration = event.duration
         eventCount += 1
+    }
+
+    private static let unassigned = UInt32.max
+
+    /// The id of `label` in this segment, if it has one. The labels this
+    /// block defined are checked first (a few, compared by their storage
+    /// first), so most events never hash a label.
+    private func knownID(of label: Label) -> UInt32? {
+        for (position, defined) in definedLabels.prefix(16).enumerated() where defined == label {
+            return definedList[position]
+        }
+        return ids[label]
     }
 
     /// Compresses the block built so far, appends its frame to `out`, and
@@ -147,6 +176,7 @@ public struct BlockEncoder {
         stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
         for id in definedList { definedInBlock[Int(id)] = false }
         definedList.removeAll(keepingCapacity: true)
+        definedLabels.removeAll(keepingCapacity: true)
         payload.removeAll(keepingCapacity: true)
         eventCount = 0
         firstEventTime = nil
