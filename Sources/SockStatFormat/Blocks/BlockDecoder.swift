@@ -22,7 +22,6 @@ public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
 /// run of events.
 public struct BlockDecoder {
     private let inflater = Inflater()
-    private var payload: [UInt8] = []
     /// Label id -> slot + 1 for the current block (0: undefined).
     private var slotOfID: [Int32]
     /// The event index each slot last appeared in, to catch repeated labels.
@@ -37,8 +36,9 @@ public struct BlockDecoder {
 
     /// Inflates `stored` and decodes the payload into `block`.
     public mutating func decode(stored: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
+        let payload: UnsafeRawBufferPointer
         do {
-            try inflater.inflate(stored, into: &payload)
+            payload = try inflater.inflate(stored)
         } catch {
             switch error {
             case .corrupt(let message): throw BlockError("deflate stream corrupt: \(message)")
@@ -47,12 +47,7 @@ public struct BlockDecoder {
             case .trailingBytes: throw BlockError("bytes after the end of the deflate stream")
             }
         }
-        let payload = self.payload
-        var failure: BlockError?
-        payload.withUnsafeBytes { bytes in
-            do throws(BlockError) { try decodePayload(bytes, into: &block) } catch { failure = error }
-        }
-        if let failure { throw failure }
+        try decodePayload(payload, into: &block)
     }
 
     /// Decodes an uncompressed payload into `block`.

@@ -62,26 +62,30 @@ public enum InflateError: Error, Hashable, Sendable {
     case trailingBytes
 }
 
-/// Decompresses raw DEFLATE block payloads into a caller-owned buffer.
+/// Decompresses raw DEFLATE block payloads into a buffer it owns.
 ///
-/// A class because it owns zlib's stream state, which must be freed once.
+/// The buffer grows geometrically up to the limit and is kept, so decoding
+/// a stream of blocks neither allocates nor clears memory per block.
+///
+/// A class because it owns zlib's stream state and the buffer, which must be
+/// freed once.
 public final class Inflater {
     private var stream = z_stream()
     private var isInitialized = false
+    private var buffer: UnsafeMutableRawPointer?
+    private var capacity = 0
 
     /// Creates a decompressor.
     public init() {}
 
     deinit {
         if isInitialized { inflateEnd(&stream) }
+        buffer?.deallocate()
     }
 
-    /// Inflates `input`, which must be exactly one raw DEFLATE stream, into
-    /// `output` (replacing its contents), producing at most `limit` bytes.
-    ///
-    /// `output` keeps its capacity between calls, so steady-state decoding
-    /// does not allocate.
-    public func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int = FormatLimits.maxBlockBytes) throws(InflateError) {
+    /// Inflates `input`, which must be exactly one raw DEFLATE stream,
+    /// producing at most `limit` bytes. The result stays valid until the next call.
+    public func inflate(_ input: UnsafeRawBufferPointer, limit: Int = FormatLimits.maxBlockBytes) throws(InflateError) -> UnsafeRawBufferPointer {
         if !isInitialized {
             let status = czlib_inflateInit2(&stream, -15)
             precondition(status == Z_OK, "inflateInit2 failed: \(status)")
@@ -89,33 +93,25 @@ public final class Inflater {
         } else {
             inflateReset(&stream)
         }
-        output.removeAll(keepingCapacity: true)
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
-        // Start with a guess; grow geometrically up to the limit (+1 to notice overflow).
-        var capacity = min(max(output.capacity, input.count * 4, 4096), limit + 1)
+        // Room for one byte past the limit, to notice a stream that overflows it.
+        grow(to: min(max(capacity, input.count * 4, 4096), limit + 1))
         var produced = 0
         while true {
-            if output.count < capacity {
-                output.append(contentsOf: repeatElement(0, count: capacity - output.count))
-            }
-            let status: Int32 = output.withUnsafeMutableBufferPointer { out in
-                stream.next_out = out.baseAddress! + produced
-                stream.avail_out = uInt(capacity - produced)
-                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                produced = capacity - Int(stream.avail_out)
-                return status
-            }
+            stream.next_out = buffer!.assumingMemoryBound(to: Bytef.self) + produced
+            stream.avail_out = uInt(capacity - produced)
+            let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            produced = capacity - Int(stream.avail_out)
             switch status {
             case Z_STREAM_END:
-                output.removeLast(output.count - produced)
                 guard produced <= limit else { throw .tooLarge }
                 guard stream.avail_in == 0 else { throw .trailingBytes }
-                return
+                return UnsafeRawBufferPointer(start: buffer, count: produced)
             case Z_OK, Z_BUF_ERROR:
                 if stream.avail_out == 0 {
                     guard capacity <= limit else { throw .tooLarge }
-                    capacity = min(capacity * 2, limit + 1)
+                    grow(to: min(capacity * 2, limit + 1))
                 } else if stream.avail_in == 0 {
                     throw .truncated
                 }
@@ -124,5 +120,23 @@ public final class Inflater {
                 throw .corrupt(message)
             }
         }
+    }
+
+    /// Inflates into `output` (replacing its contents); for callers that keep the bytes.
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int = FormatLimits.maxBlockBytes) throws(InflateError) {
+        let bytes = try inflate(input, limit: limit)
+        output.removeAll(keepingCapacity: true)
+        output.append(contentsOf: bytes)
+    }
+
+    private func grow(to wanted: Int) {
+        guard wanted > capacity else { return }
+        let larger = UnsafeMutableRawPointer.allocate(byteCount: wanted, alignment: 16)
+        if let buffer {
+            larger.copyMemory(from: buffer, byteCount: capacity)
+            buffer.deallocate()
+        }
+        buffer = larger
+        capacity = wanted
     }
 }

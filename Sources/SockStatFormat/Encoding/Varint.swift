@@ -96,11 +96,21 @@ struct ByteCursor {
 
     @inlinable
     mutating func readVarint() throws(VarintError) -> UInt64 {
-        // Fast path: one byte, the common case for ids, gaps and small counts.
-        if position < end, position.pointee < 0x80 {
-            let value = UInt64(position.pointee)
-            position += 1
-            return value
+        // Fast paths: one byte (ids, gaps, small counts) and two bytes (most
+        // byte counts); a two-byte varint ending in 0 is overlong: slow path.
+        if position < end {
+            let first = position.pointee
+            if first < 0x80 {
+                position += 1
+                return UInt64(first)
+            }
+            if end - position >= 2 {
+                let second = position[1]
+                if second < 0x80, second != 0 {
+                    position += 2
+                    return UInt64(first & 0x7F) | UInt64(second) << 7
+                }
+            }
         }
         return try readVarintSlow()
     }
