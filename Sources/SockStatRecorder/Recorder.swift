@@ -98,10 +98,29 @@ final class RecorderCore {
         }
     }
 
+    /// Whether polls record (see `Recorder.isEnabled`).
+    private(set) var isEnabled = true
+
+    /// Enables or disables recording: disabling writes the buffered block,
+    /// enabling starts from a new baseline.
+    func setEnabled(_ enabled: Bool) {
+        guard enabled != isEnabled else { return }
+        if enabled { rebaseline() } else { flush() }
+        isEnabled = enabled
+    }
+
     /// Takes one poll at `reading`.
     func poll(at reading: ClockReading) {
+        guard isEnabled else { return }
         metricsBase.polls += 1
         lastWall = reading.wallMilliseconds
+        // Whatever happens below, a block whose time is up is written.
+        defer {
+            if let start = blockStart,
+               Int64(bitPattern: reading.monotonicMilliseconds &- start) >= options.flushIntervalMilliseconds {
+                flush()
+            }
+        }
         do {
             try source.read(into: &snapshot)
         } catch {
@@ -116,10 +135,6 @@ final class RecorderCore {
             event.duration = max(elapsed, 0)
             event.isCellular = snapshot.isCellular
             append(event, at: reading)
-        }
-        if let start = blockStart,
-           Int64(bitPattern: reading.monotonicMilliseconds &- start) >= options.flushIntervalMilliseconds {
-            flush()
         }
     }
 
@@ -154,6 +169,18 @@ final class RecorderCore {
     func closeSegment() throws(StoreError) {
         blockStart = nil
         try writer.close()
+    }
+
+    /// Closes the segment for good; what cannot be written is counted as dropped.
+    func closeForShutdown() {
+        do {
+            try closeSegment()
+        } catch {
+            let lost = writer.pendingEvents
+            metricsBase.eventsDropped += lost
+            writer.discardPending()
+            logger.error("sockstatlog: final write failed, \(lost) events lost: \(error)")
+        }
     }
 
     /// Forgets the previous snapshot: the next poll is a baseline (after a pause).
@@ -201,7 +228,6 @@ public final class Recorder: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     private struct State {
-        var enabled = true
         var running = false
         var stopping = false
     }
@@ -235,9 +261,7 @@ public final class Recorder: Sendable {
         var next = clock.now().monotonicMilliseconds
         while true {
             if state.withLock({ $0.stopping }) { break }
-            if state.withLock({ $0.enabled }) {
-                poll()
-            }
+            poll()
             next &+= interval
             let now = clock.now().monotonicMilliseconds
             // A stalled process skips the missed ticks: the next event has one long d.
@@ -246,9 +270,7 @@ public final class Recorder: Sendable {
             _ = wakeup.wait(timeout: .now() + .milliseconds(wait))
         }
         // Final flush on the poller thread, so that writes never overlap.
-        core.withLock { core in
-            do { try core?.closeSegment() } catch { logger.error("sockstatlog: final flush failed: \(error)") }
-        }
+        core.withLock { $0?.closeForShutdown() }
         stopped.signal()
     }
 
@@ -264,19 +286,11 @@ public final class Recorder: Sendable {
     }
 
     /// Whether polling records. Disabling writes the buffered block; enabling
-    /// starts from a new baseline, so the pause is not one long event.
+    /// starts from a new baseline, so the pause is not one long event. The
+    /// switch happens under the same lock as polls, so no poll straddles it.
     public var isEnabled: Bool {
-        get { state.withLock { $0.enabled } }
-        set {
-            let changed = state.withLock { state -> Bool in
-                defer { state.enabled = newValue }
-                return state.enabled != newValue
-            }
-            guard changed else { return }
-            core.withLock { core in
-                if newValue { core?.rebaseline() } else { core?.flush() }
-            }
-        }
+        get { core.withLock { $0?.isEnabled ?? false } }
+        set { core.withLock { $0?.setEnabled(newValue) } }
     }
 
     /// Writes the buffered block now.
@@ -309,21 +323,27 @@ public final class Recorder: Sendable {
     /// false if the final write had not finished by then (it goes on).
     @discardableResult
     public func shutdown() -> Bool {
-        let wasRunning = state.withLock { state -> Bool in
-            state.stopping = true
-            return state.running
+        let (wasRunning, alreadyStopping) = state.withLock { state -> (Bool, Bool) in
+            defer { state.stopping = true }
+            return (state.running, state.stopping)
+        }
+        let deadline = DispatchTime.now() + .milliseconds(Int(options.shutdownTimeoutMilliseconds))
+        if alreadyStopping {
+            // A second call: done once the first one's final write is.
+            let finished = stopped.wait(timeout: deadline) == .success
+            if finished { stopped.signal() }
+            return finished
         }
         if wasRunning {
             wakeup.signal()
-            return stopped.wait(timeout: .now() + .milliseconds(Int(options.shutdownTimeoutMilliseconds))) == .success
-        }
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { [self] in
-            core.withLock { core in
-                do { try core?.closeSegment() } catch { logger.error("sockstatlog: final flush failed: \(error)") }
+        } else {
+            DispatchQueue.global().async { [self] in
+                core.withLock { $0?.closeForShutdown() }
+                stopped.signal()
             }
-            done.signal()
         }
-        return done.wait(timeout: .now() + .milliseconds(Int(options.shutdownTimeoutMilliseconds))) == .success
+        let finished = stopped.wait(timeout: deadline) == .success
+        if finished { stopped.signal() }  // for later calls
+        return finished
     }
 }

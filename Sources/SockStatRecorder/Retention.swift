@@ -51,7 +51,10 @@ final class Retention {
         var index = 0
         while index < closed.count {
             let segment = closed[index]
-            let expired = maxAgeMilliseconds.map { now - segment.modifiedMilliseconds > $0 } ?? false
+            let expired = maxAgeMilliseconds.map { limit in
+                let (age, overflow) = now.subtractingReportingOverflow(segment.modifiedMilliseconds)
+                return !overflow && age > limit
+            } ?? false
             guard segment.ownedByUs, total > maxTotalBytes || expired else {
                 index += 1
                 continue

@@ -71,6 +71,15 @@ public enum SegmentDirectory {
             try? fd.close()
             return nil
         }
+        // Another collector may have taken it (deleted or renamed it) between
+        // our open and our lock: the locked file must still be the one named.
+        var held = stat()
+        var named = stat()
+        guard fstat(fd.rawValue, &held) == 0, held.st_nlink > 0, stat(path, &named) == 0,
+              held.st_dev == named.st_dev, held.st_ino == named.st_ino else {
+            try? fd.close()
+            return nil
+        }
         return ClaimedSegment(path: path, descriptor: fd)
     }
 

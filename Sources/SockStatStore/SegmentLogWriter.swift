@@ -94,6 +94,16 @@ public final class SegmentLogWriter {
     /// The path of the segment being written, if one is open.
     public var openSegmentPath: String? { file == nil ? nil : filePath }
 
+    /// Drops everything not yet written (at shutdown, after a final write
+    /// failed); the caller has counted it.
+    public func discardPending() {
+        backlog.removeAll()
+        backlogBytes = 0
+        if let file { try? file.close() }
+        file = nil
+        encoder = nil
+    }
+
     /// Events in the block being built.
     public var bufferedEvents: Int { encoder?.eventCount ?? 0 }
 
@@ -111,8 +121,13 @@ public final class SegmentLogWriter {
         self.options = options
         self.creationTime = creationTime
         try FileIO.makeDirectory(directory)
-        let existing = try FileIO.listDirectory(directory).compactMap(SegmentName.sequence(fromFileName:))
-        self.nextSequence = (existing.max() ?? 0) &+ 1
+        let names = try FileIO.listDirectory(directory)
+        // A writer killed while creating a segment leaves its temporary file: ours to remove.
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp")
+            && SegmentName.sequence(fromFileName: String(name.dropFirst().dropLast(4))) != nil {
+            _ = unlink(directory + "/" + name)
+        }
+        self.nextSequence = (names.compactMap(SegmentName.sequence(fromFileName:)).max() ?? 0) &+ 1
     }
 
     deinit {
@@ -146,7 +161,8 @@ public final class SegmentLogWriter {
         }
         if let error = appendToEncoder(event) {
             // The dictionary filled mid-block: close this block and segment, retry once.
-            guard error.needsNewSegment, (encoder?.eventCount ?? 0) > 0 else { throw error }
+            // A fresh segment that cannot take the event: the event is at fault.
+            guard error.needsNewSegment, (encoder?.labelCount ?? 0) > 0 else { throw error }
             try flush()
             try closeSegment()
             try prepareSegment(for: event)
@@ -200,6 +216,12 @@ public final class SegmentLogWriter {
     private func writeBacklog() throws(StoreError) {
         guard let file else { return }
         while let (pending, events) = backlog.first {
+            // Writes to a file whose name is gone (its directory was removed)
+            // would succeed and be lost: start a new segment instead.
+            guard isStillLinked(file) else {
+                abandonSegment()
+                throw StoreError(.write, path: filePath, "segment removed while being written; its waiting blocks are dropped")
+            }
             willWrite?(pending.count, openSegment, segmentBytes)
             do throws(StoreError) {
                 if let injected = injectWriteFailure?(pending.count) {
@@ -217,7 +239,16 @@ public final class SegmentLogWriter {
                 }
                 throw error
             }
-            if options.syncEachBlock { _ = fsync(file.rawValue) }
+            if options.syncEachBlock, fsync(file.rawValue) != 0, errno != EINVAL {
+                // Not durable: treat it as a failed write and keep the block.
+                let failure = Errno(rawValue: errno)
+                metrics.writeErrors += 1
+                if ftruncate(file.rawValue, off_t(segmentBytes)) != 0
+                    || lseek(file.rawValue, off_t(segmentBytes), SEEK_SET) != off_t(segmentBytes) {
+                    abandonSegment()
+                }
+                throw StoreError(.write, path: filePath, "fsync failed", failure)
+            }
             backlog.removeFirst()
             backlogBytes -= pending.count
             segmentBytes += pending.count
@@ -283,9 +314,13 @@ public final class SegmentLogWriter {
         let temporary = directory + "/." + name + ".tmp"
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(FilePath(temporary), .writeOnly,
-                                         options: [.create, .exclusiveCreate, .truncate],
-                                         permissions: [.ownerReadWrite])
+            fd = try Self.createExclusive(temporary)
+        } catch Errno.fileExists {
+            // Left by a writer that died creating it: ours, remove and retry once.
+            _ = unlink(temporary)
+            do { fd = try Self.createExclusive(temporary) } catch {
+                throw StoreError(.write, path: temporary, "cannot create segment", error as? Errno ?? .ioError)
+            }
         } catch {
             throw StoreError(.write, path: temporary, "cannot create segment", error as? Errno ?? .ioError)
         }
@@ -295,7 +330,9 @@ public final class SegmentLogWriter {
         _ = flock(fd.rawValue, LOCK_EX | LOCK_NB)
         do throws(StoreError) {
             try FileIO.writeAll(fd, header, path: temporary)
-            _ = fsync(fd.rawValue)
+            guard fsync(fd.rawValue) == 0 || errno == EINVAL else {
+                throw StoreError(.write, path: temporary, "fsync failed", Errno(rawValue: errno))
+            }
             guard rename(temporary, path) == 0 else {
                 throw StoreError(.write, path: path, "cannot rename segment into place", Errno(rawValue: errno))
             }
@@ -314,6 +351,11 @@ public final class SegmentLogWriter {
         encoder = BlockEncoder(segmentSequence: sequence)
         metrics.segments += 1
         metrics.bytes += header.count
+    }
+
+    private static func createExclusive(_ path: String) throws -> FileDescriptor {
+        try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .truncate],
+                                permissions: [.ownerReadWrite])
     }
 
     private func closeSegment() throws(StoreError) {

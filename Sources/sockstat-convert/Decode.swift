@@ -51,6 +51,9 @@ struct Decode: ParsableCommand {
             throw ValidationError("- (standard input) may be given once")
         }
         if consume {
+            guard !strict else {
+                throw ValidationError("--consume cannot stop at damage (--strict): the rest of the segment would be lost")
+            }
             guard since == nil, until == nil else {
                 throw ValidationError("--consume deletes what it reads: it cannot be combined with --since or --until")
             }
@@ -104,10 +107,22 @@ struct Decode: ParsableCommand {
         let outcome: DecodeSession.Outcome
         do {
             if consume {
+                var synced = false
                 outcome = try session.consume(inputs) {
                     try buffer.flush()
-                    // A file is synced before a segment goes; a pipe has taken the bytes once write returns.
-                    if output != nil { _ = fsync(destination.rawValue) }
+                    // A file is synced before a segment goes (its directory entry once);
+                    // a pipe or terminal has taken the bytes once write returns.
+                    var info = stat()
+                    guard fstat(destination.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+                    guard fsync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                    if !synced, let output {
+                        synced = true
+                        let parent = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
+                        if let directory = try? FileDescriptor.open(FilePath(parent.isEmpty ? "/" : parent), .readOnly) {
+                            _ = fsync(directory.rawValue)
+                            try? directory.close()
+                        }
+                    }
                 }
             } else {
                 outcome = try session.decode(inputs)

@@ -62,7 +62,10 @@ struct SockStatRecord: ParsableCommand {
         guard maxTotalBytes >= maxSegmentBytes else {
             throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
         }
-        if let duration, !(duration >= 0) { throw ValidationError("--duration must not be negative") }
+        if let duration, !(duration >= 0 && duration <= 1e9) {
+            throw ValidationError("--duration must be between 0 and 1e9 seconds")
+        }
+        guard flushInterval <= 1e6 else { throw ValidationError("--flush-interval must be at most 1e6 seconds") }
         guard speed == "max" || (Double(speed) ?? 0) > 0 else {
             throw ValidationError("--speed must be max or a positive factor")
         }
@@ -109,7 +112,11 @@ struct SockStatRecord: ParsableCommand {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { finished.signal() }
+            source.setEventHandler {
+                finished.signal()
+                // A second signal stops the process even if the last write hangs.
+                signal(number, SIG_DFL)
+            }
             source.resume()
             sources.append(source)
         }
@@ -119,10 +126,12 @@ struct SockStatRecord: ParsableCommand {
         } else {
             finished.wait()
         }
-        if !recorder.shutdown() {
-            report("the last block was still being written after \(options.shutdownTimeoutMilliseconds) ms")
-        }
         sources.forEach { $0.cancel() }
+        guard recorder.shutdown() else {
+            // The disk is stuck: say so and leave, rather than wait for it.
+            report("the last block was still being written after \(options.shutdownTimeoutMilliseconds) ms; exiting")
+            throw ExitCode(1)
+        }
         return recorder.metrics
     }
 
@@ -157,7 +166,10 @@ struct SockStatRecord: ParsableCommand {
             report(error.description)
             throw ExitCode(65)
         }
-        recorder.shutdown()
+        guard recorder.shutdown() else {
+            report("the last block was still being written after \(options.shutdownTimeoutMilliseconds) ms; exiting")
+            throw ExitCode(1)
+        }
         return recorder.metrics
     }
 

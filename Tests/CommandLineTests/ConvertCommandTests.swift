@@ -270,7 +270,8 @@ struct ConvertCommandTests {
         #expect(again.stdout.isEmpty)
     }
 
-    @Test(arguments: [["decode", "--consume", "--since", "1", "/tmp"], ["decode", "--consume", "/etc/hostname"]])
+    @Test(arguments: [["decode", "--consume", "--since", "1", "/tmp"], ["decode", "--consume", "/etc/hostname"],
+                      ["decode", "--consume", "--strict", "/tmp"]])
     func consumeRefusesWhatWouldLoseEvents(_ arguments: [String]) throws {
         #expect(try Tool.run(arguments).exitCode == 64)
     }

@@ -239,11 +239,15 @@ struct RecorderTests {
             recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
         }
         #expect(recorder.shutdown())
-        // The directory came back with a new segment holding what followed the removal.
+        // The directory came back with a new segment holding what followed the
+        // removal; the block being built when it went is dropped, and counted.
         let times = try recordedEvents(directory.path).map(\.time)
         #expect(!times.isEmpty)
         #expect(times.last == 5_900)
         #expect(times.allSatisfy { $0 >= 2_000 })
+        let metrics = recorder.metrics
+        #expect(metrics.eventsDropped > 0)
+        #expect(times.count + metrics.eventsDropped == 60 - 20, "every event after the last block written is on disk or counted")
     }
 
     @Test func shutdownWithoutStartWritesWhatIsBuffered() throws {
@@ -390,5 +394,52 @@ struct RecorderTests {
         #expect(metrics.writeErrors == 0)
         #expect(metrics.eventsDropped == 0)
         #expect(try recordedEvents(directory.path).last.map(\.time) == Int64(5_998 * 100))
+    }
+
+    @Test func aTemporaryFileLeftByACrashDoesNotStopRecording() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        // A writer killed between creating segment 1's temporary file and renaming it.
+        FileManager.default.createFile(atPath: directory.path + "/." + SegmentName.fileName(sequence: 1) + ".tmp",
+                                       contents: Data([0x89, 0x53]))
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        source.set([("a", 0, 0)])
+        recorder.poll(at: reading(0, 0))
+        source.set([("a", 5, 0)])
+        recorder.poll(at: reading(100, 100))
+        #expect(recorder.shutdown())
+        #expect(recorder.metrics.eventsDropped == 0)
+        #expect(try recordedEvents(directory.path).count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [SegmentName.fileName(sequence: 1)])
+    }
+
+    @Test func aFailingSourceDoesNotHoldBackTheBlockWhoseTimeIsUp() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        var options = RecorderOptions(directory: directory.path)
+        options.flushIntervalMilliseconds = 1_000
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        source.set([("a", 0, 0)])
+        recorder.poll(at: reading(0, 0))
+        source.set([("a", 5, 0)])
+        recorder.poll(at: reading(100, 100))
+        source.fail(true)
+        for tick in 2...30 { recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100)) }
+        #expect(recorder.metrics.blocks == 1)
+        #expect(recorder.shutdown())
+    }
+
+    @Test func aFinalWriteThatFailsIsCountedAsDropped() throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
+        recorder.injectWriteFailure { _ in .noSpace }
+        for tick in 0...20 {
+            source.set([("a", UInt64(tick), 0)])
+            recorder.poll(at: reading(Int64(tick) * 100, UInt64(tick) * 100))
+        }
+        #expect(recorder.shutdown())
+        #expect(recorder.metrics.eventsDropped == 20)
     }
 }

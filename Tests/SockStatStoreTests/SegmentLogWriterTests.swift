@@ -133,6 +133,24 @@ struct SegmentLogWriterTests {
         #expect(read.events == events)
     }
 
+    @Test func aFullLabelDictionaryStartsANewSegmentEvenAtABlockBoundary() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        // Exactly 65,536 labels fill the dictionary...
+        var events: [Event] = []
+        for index in 0..<64 {
+            let counts = (0..<1024).map { LabelCounts(label: Label("l\(index * 1024 + $0)"), tx: 1, rx: 1) }
+            events.append(Event(time: Int64(index), duration: 1, counts: counts.sorted { $0.label < $1.label }))
+        }
+        // ...then an event with a new label lands in a new block (time moved on).
+        events.append(event(1_000_000, ["fresh": (1, 2)]))
+        for item in events { try writer.append(item) }
+        try writer.close()
+        let read = try readDirectory(scratch.path)
+        #expect(read.blocksPerSegment.count == 2)
+        #expect(read.events == events)
+    }
+
     @Test func anEventTheFormatCannotHoldIsRefusedAndNothingIsWritten() throws {
         let scratch = try ScratchDirectory()
         let writer = try SegmentLogWriter(directory: scratch.path)
