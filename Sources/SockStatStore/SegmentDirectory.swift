@@ -110,9 +110,17 @@ public struct ClaimedSegment {
     /// Renames it to `path` + `suffix` (kept for inspection, no longer a
     /// segment to readers). Still held until `release()`.
     public func set(aside suffix: String) throws(StoreError) {
-        guard rename(path, path + suffix) == 0 else {
-            throw StoreError(.write, path: path, "cannot rename", Errno(rawValue: errno))
+        // Never over an earlier set-aside file: numbering restarts once a directory is emptied.
+        var target = path + suffix
+        var attempt = 1
+        while link(path, target) != 0 {
+            guard errno == EEXIST, attempt < 1000 else {
+                throw StoreError(.write, path: path, "cannot set aside", Errno(rawValue: errno))
+            }
+            attempt += 1
+            target = path + suffix + "." + String(attempt)
         }
+        _ = unlink(path)
     }
 
     /// Releases it (closes the file and so drops the lock). Call once.

@@ -305,6 +305,11 @@ public final class SegmentLogWriter {
     private func openSegment(firstEventTime: Int64) throws(StoreError) {
         // The directory may have been removed under us: make it again.
         try FileIO.makeDirectory(directory)
+        // Never take a name that exists (another writer on the same directory).
+        var existing = stat()
+        while stat(directory + "/" + SegmentName.fileName(sequence: nextSequence), &existing) == 0 {
+            nextSequence &+= 1
+        }
         let sequence = nextSequence
         let created = creationTime?() ?? firstEventTime
         let header = SegmentHeader(sequence: sequence, creationTime: created).encoded()
@@ -333,9 +338,13 @@ public final class SegmentLogWriter {
             guard fsync(fd.rawValue) == 0 || errno == EINVAL else {
                 throw StoreError(.write, path: temporary, "fsync failed", Errno(rawValue: errno))
             }
-            guard rename(temporary, path) == 0 else {
-                throw StoreError(.write, path: path, "cannot rename segment into place", Errno(rawValue: errno))
+            // link, unlike rename, refuses to replace a file that appeared meanwhile.
+            guard link(temporary, path) == 0 else {
+                let failure = Errno(rawValue: errno)
+                if failure == .fileExists { nextSequence &+= 1 }
+                throw StoreError(.write, path: path, "cannot put segment in place", failure)
             }
+            _ = unlink(temporary)
         } catch {
             try? fd.close()
             _ = unlink(temporary)
