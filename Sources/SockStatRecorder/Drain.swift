@@ -57,7 +57,15 @@ extension Recorder {
             summary.segments += 1
             summary.events += outcome.events
             summary.damage += outcome.damage
-            if deleting { try claimed.remove() }
+            if deleting {
+                do {
+                    try claimed.remove()
+                } catch {
+                    // Delivered but not deletable: set it aside so that it is
+                    // never delivered again; fail only if even that fails.
+                    try claimed.set(aside: ".delivered")
+                }
+            }
         }
         return summary
     }

@@ -47,6 +47,14 @@ final class Retention {
         if openSegment == nil { relist() }
         var total = openBytes + incoming
         for segment in closed { total += segment.size }
+        if total > maxTotalBytes {
+            // About to delete: first forget segments a collector already took,
+            // so that they do not make us delete more than the cap needs.
+            var info = stat()
+            closed.removeAll { stat($0.path, &info) != 0 }
+            total = openBytes + incoming
+            for segment in closed { total += segment.size }
+        }
         var deleted = 0
         var index = 0
         while index < closed.count {
