@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -49,11 +48,11 @@ public struct SystemClock: RecorderClock {
 /// A clock that reads whatever it was last set to: virtual time for replays
 /// and tests.
 public final class ManualClock: RecorderClock {
-    private let reading: Mutex<ClockReading>
+    private let reading: Lock<ClockReading>
 
     /// Creates a clock reading `initial`.
     public init(_ initial: ClockReading = ClockReading(wallMilliseconds: 0, monotonicMilliseconds: 0)) {
-        reading = Mutex(initial)
+        reading = Lock(initial)
     }
 
     /// Sets the time the clock reads.

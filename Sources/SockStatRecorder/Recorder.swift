@@ -2,7 +2,6 @@ import Dispatch
 import Logging
 import SockStatFormat
 import SockStatStore
-import Synchronization
 import SystemPackage
 
 /// How a `Recorder` polls, buffers, rotates and retains.
@@ -220,10 +219,10 @@ final class RecorderCore {
 public final class Recorder: Sendable {
     /// The options in force.
     public let options: RecorderOptions
-    private let core: Mutex<RecorderCore?>
+    private let core: Lock<RecorderCore?>
     private let clock: any RecorderClock
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -242,7 +241,7 @@ public final class Recorder: Sendable {
         self.logger = logger
         let core = try RecorderCore(source: source, options: options,
                                     wallClock: { clock.now().wallMilliseconds }, logger: logger)
-        self.core = Mutex(core)
+        self.core = Lock(core)
     }
 
     /// Starts polling every `pollIntervalMilliseconds` on a background thread.

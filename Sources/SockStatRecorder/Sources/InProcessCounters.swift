@@ -14,7 +14,7 @@ import Synchronization
 public final class InProcessCounters: CounterSource {
     /// Every counter, by creation order and by label. Creating a counter and
     /// reading take the lock; adding does not touch it.
-    private let registry = Mutex(Registry())
+    private let registry = Lock(Registry())
     private let cellular = Atomic<Bool>(false)
 
     /// Creates a source with no counters, not cellular.

@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import SockStatFormat
-import Synchronization
 import SystemPackage
 
 /// Why this host's interface counters could not be read, and from where.
@@ -86,7 +85,7 @@ public final class InterfaceCounters: CounterSource {
 
     /// The options this source was created with.
     public let options: Options
-    private let state: Mutex<InterfaceReaderState>
+    private let state: Lock<InterfaceReaderState>
 
     /// Creates a source reading the files named in `options`.
     ///
@@ -95,7 +94,7 @@ public final class InterfaceCounters: CounterSource {
     /// - Parameter options: paths and patterns.
     public init(options: Options = Options()) {
         self.options = options
-        state = Mutex(InterfaceReaderState(options: options))
+        state = Lock(InterfaceReaderState(options: options))
     }
 
     /// Replaces `snapshot` with the current counters of every interface not

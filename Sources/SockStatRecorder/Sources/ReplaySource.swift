@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import SockStatFormat
-import Synchronization
 import SystemPackage
 
 /// Why a replay could not go on, and where.
@@ -67,7 +66,7 @@ public final class ReplaySource: CounterSource {
 
     /// Everything mutable, behind the mutex: `CounterSource` must be
     /// `Sendable`, though a replay is normally driven from one thread.
-    private let state: Mutex<ReplayState>
+    private let state: Lock<ReplayState>
 
     /// Opens a JSON-lines file ("-" = standard input).
     ///
@@ -93,7 +92,7 @@ public final class ReplaySource: CounterSource {
                 throw ReplayError(path: path, line: 0, reason: "cannot open: \(error)")
             }
         }
-        state = Mutex(ReplayState(name: name, reader: reader))
+        state = Lock(ReplayState(name: name, reader: reader))
     }
 
     /// Replays the given bytes: a whole JSON-lines text.
@@ -105,7 +104,7 @@ public final class ReplaySource: CounterSource {
 
     /// Replays the given bytes with a custom line-length limit (tests).
     init(bytes: [UInt8], maxLineBytes: Int) {
-        state = Mutex(ReplayState(name: "<bytes>", reader: LineReader(bytes: bytes, maxLineBytes: maxLineBytes)))
+        state = Lock(ReplayState(name: "<bytes>", reader: LineReader(bytes: bytes, maxLineBytes: maxLineBytes)))
     }
 
     deinit {
