@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product sockstat-convert >/dev/null
+swift build -c release --product sockstat-record >/dev/null
 export CONVERT=$PWD/.build/release/sockstat-convert
+export RECORD=$PWD/.build/release/sockstat-record
 export WORKLOAD=${WORKLOAD:-$PWD/../shared/workload/workload.py}
 export RUNS=${RUNS:-7}
 hours=("$@")
@@ -13,7 +15,8 @@ hours=("$@")
 
 python3 - "${hours[@]}" <<'PY'
 import os, statistics, subprocess, sys, tempfile, time
-convert, runs = os.environ['CONVERT'], int(os.environ['RUNS'])
+import shutil
+convert, record, runs = os.environ['CONVERT'], os.environ['RECORD'], int(os.environ['RUNS'])
 
 def timed(args, **kw):
     """Wall seconds, user+sys CPU seconds and peak RSS (KB) of one run on core 0."""
@@ -54,4 +57,24 @@ with tempfile.TemporaryDirectory() as work:
               % statistics.median(timed([convert, empty])[0] for _ in range(runs)))
         print('  encode from JSON lines, whole process, core 0: %.3f s (%.2f M events/s)'
               % (encode[0], events / encode[0] / 1e6))
+        replays = []
+        for run in range(3):
+            logs = os.path.join(work, 'replay-%s-%d' % (hours, run))
+            replays.append(timed([record, '--dir', logs, '--replay', source, '--max-total-bytes', str(1 << 30)],
+                                 stderr=subprocess.DEVNULL))
+        cpu = sorted(c for _, c, _ in replays)
+        print('  sockstat-record --replay, max speed, core 0, 3 runs: CPU %.2f / %.2f / %.2f s, wall %.2f s median'
+              ' (%.0f k events/s), peak RSS %d KB'
+              % (cpu[0], cpu[1], cpu[2], statistics.median(w for w, _, _ in replays),
+                 events / statistics.median(w for w, _, _ in replays) / 1e3, max(r for _, _, r in replays)))
+        sizes = []
+        for name, command in (('gzip -6', ['gzip', '-6', '-c']), ('xz -9', ['xz', '-9', '-c']),
+                              ('zstd -19', ['zstd', '-19', '-c', '-q'])):
+            if shutil.which(command[0]) is None:
+                continue
+            with open(source, 'rb') as f:
+                out = subprocess.run(command, stdin=f, capture_output=True, check=True).stdout
+            sizes.append('%s %.2f' % (name, len(out) / events))
+        if sizes:
+            print('  the JSON lines as one file, B/event: ' + ', '.join(sizes))
 PY
