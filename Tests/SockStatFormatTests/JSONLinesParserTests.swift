@@ -369,6 +369,46 @@ import Testing
         }
     }
 
+    @Test func parsingIntoOneReusedEventMatchesParsingEachLineAlone() throws {
+        // Random events (some with 40 labels, so more than the interned
+        // labels), tolerant lines, blank lines and bad lines, interleaved.
+        var random = SplitMix64(seed: 0xC0FFEE)
+        var lines: [[UInt8]] = []
+        for round in 0..<2000 {
+            switch round % 10 {
+            case 3: lines.append(Array(Self.tolerantCases[round % Self.tolerantCases.count].line.utf8))
+            case 5: lines.append(Self.errorCases[round % Self.errorCases.count].line)
+            case 7: lines.append(Array(" \t".utf8))
+            default: lines.append(Array(CanonicalJSON.line(for: Self.randomEvent(&random, round: round)).dropLast()))
+            }
+        }
+        var reusing = JSONLinesParser()
+        var event = Event(time: 0, duration: 0, counts: [])
+        var errors = 0
+        for (number, line) in lines.enumerated() {
+            let alone: Result<Event?, JSONLineError> = Result { () throws(JSONLineError) -> Event? in
+                try parser.parse(line, lineNumber: number + 1)
+            }
+            let reused: Result<Bool, JSONLineError> = line.withUnsafeBytes { bytes in
+                Result { () throws(JSONLineError) -> Bool in
+                    try reusing.parse(bytes, lineNumber: number + 1, into: &event)
+                }
+            }
+            switch (alone, reused) {
+            case (.success(let expected?), .success(true)):
+                #expect(event == expected, "line \(number + 1)")
+            case (.success(nil), .success(false)):
+                #expect(event.counts.isEmpty)
+            case (.failure(let expected), .failure(let error)):
+                #expect(error == expected)
+                errors += 1
+            default:
+                Issue.record("line \(number + 1): alone \(alone), reusing \(reused)")
+            }
+        }
+        #expect(errors == 200)
+    }
+
     @Test func arbitraryByteLabelsCanonicaliseInOnePass() throws {
         // Invalid UTF-8 is lossy (each bad byte becomes U+FFFD), but after one
         // pass through the parser the canonical line is a fixed point.

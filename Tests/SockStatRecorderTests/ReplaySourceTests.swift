@@ -326,6 +326,54 @@ func theRecordersDeltaTrackerAgrees(_ testCase: ReplayRoundTripCase) throws {
     #expect(last.rx == [4, 2])
 }
 
+@Test func aSnapshotChangedBetweenPollsIsRefilledWhole() throws {
+    // The source copies only counters into a snapshot it filled itself;
+    // one changed by anybody else must get its labels back too.
+    let input = lines([
+        event(0, 1, [("z", 1, 1)]),
+        event(5, 1, [("a", 2, 2)]),
+        event(10, 1, [("z", 3, 3), ("a", 1, 1)]),
+        event(20, 1, [("a", 5, 5)]),
+    ])
+    let source = ReplaySource(bytes: input)
+    let reference = ReplaySource(bytes: input)
+    var reused = CounterSnapshot()
+    var poll = 0
+    while let reading = try source.advance() {
+        #expect(try reference.advance() == reading)
+        switch poll % 3 {
+        case 1: reused.removeAll()
+        case 2: reused.append(Label("intruder"), tx: 9, rx: 9)
+        default: break
+        }
+        source.read(into: &reused)
+        var fresh = CounterSnapshot()
+        reference.read(into: &fresh)
+        #expect(reused.labels == fresh.labels, "poll \(poll)")
+        #expect(reused.tx == fresh.tx, "poll \(poll)")
+        #expect(reused.rx == fresh.rx, "poll \(poll)")
+        #expect(reused.isCellular == fresh.isCellular, "poll \(poll)")
+        poll += 1
+    }
+    #expect(poll > 6)
+}
+
+@Test func snapshotSetReplacesOnlyWhatDiffers() {
+    var snapshot = CounterSnapshot()
+    snapshot.set(0, Label("a"), tx: 1, rx: 2)
+    snapshot.set(1, Label("b"), tx: 3, rx: 4)
+    snapshot.set(1, Label("c"), tx: 5, rx: 6)
+    snapshot.set(2, Label("d"), tx: 7, rx: 8)
+    #expect(snapshot.labels == [Label("a"), Label("c"), Label("d")])
+    #expect(snapshot.tx == [1, 5, 7])
+    #expect(snapshot.rx == [2, 6, 8])
+    snapshot.removeAll(from: 1)
+    #expect(snapshot.labels == [Label("a")])
+    #expect(snapshot.tx == [1])
+    snapshot.removeAll(from: 5)
+    #expect(snapshot.count == 1)
+}
+
 // MARK: - Schedule
 
 @Test func baselineIsTheFirstReading() throws {

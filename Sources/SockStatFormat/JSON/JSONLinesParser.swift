@@ -36,6 +36,15 @@ public struct JSONLinesParser: Sendable {
     /// iterative; the bound keeps its stack small and matches other readers.
     static let maxNestingDepth = 128
 
+    /// The most labels `parse(_:lineNumber:into:)` keeps for reuse.
+    static let maxInternedLabels = 64
+
+    /// Labels already handed out, given out again when a line names them:
+    /// a replay names the same few labels hundreds of thousands of times.
+    private var internedLabels: [Label] = []
+    /// Where a label is decoded before it is looked up; reused.
+    private var labelScratch: [UInt8] = []
+
     /// Creates a parser.
     public init() {}
 
@@ -45,7 +54,8 @@ public struct JSONLinesParser: Sendable {
     /// tab, CR, LF). `lineNumber` is only used in errors.
     public func parse(_ line: UnsafeRawBufferPointer, lineNumber: Int) throws(JSONLineError) -> Event? {
         var cursor = LineCursor(bytes: line, lineNumber: lineNumber)
-        return try cursor.parseLine()
+        guard let head = try cursor.parseLine() else { return nil }
+        return Event(time: head.time, duration: head.duration, isCellular: head.isCellular, counts: cursor.counts)
     }
 
     /// Parses one line (without its "\n") into an event; see the
@@ -57,6 +67,36 @@ public struct JSONLinesParser: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// Parses one line (without its "\n") into `event`, reusing its storage
+    /// and the labels of earlier lines, so that a stream of lines naming
+    /// known labels is parsed without allocating.
+    ///
+    /// Returns false, leaving `event` empty, for a blank line. After an
+    /// error `event` holds no meaningful value.
+    public mutating func parse(_ line: UnsafeRawBufferPointer, lineNumber: Int, into event: inout Event) throws(JSONLineError) -> Bool {
+        var cursor = LineCursor(bytes: line, lineNumber: lineNumber)
+        swap(&cursor.counts, &event.counts)
+        cursor.counts.removeAll(keepingCapacity: true)
+        swap(&cursor.internedLabels, &internedLabels)
+        swap(&cursor.labelScratch, &labelScratch)
+        cursor.interns = true
+        defer {
+            swap(&cursor.counts, &event.counts)
+            swap(&cursor.internedLabels, &internedLabels)
+            swap(&cursor.labelScratch, &labelScratch)
+        }
+        guard let head = try cursor.parseLine() else {
+            event.time = 0
+            event.duration = 0
+            event.isCellular = false
+            return false
+        }
+        event.time = head.time
+        event.duration = head.duration
+        event.isCellular = head.isCellular
+        return true
     }
 }
 
@@ -72,6 +112,12 @@ private struct LineCursor {
     var index = 0
     /// Decoded member names that were not a fast-path single letter.
     var scratch: [UInt8] = []
+    /// The labels parsed so far, in line order.
+    var counts: [LabelCounts] = []
+    /// Whether labels are looked up in, and added to, `internedLabels`.
+    var interns = false
+    var internedLabels: [Label] = []
+    var labelScratch: [UInt8] = []
 
     init(bytes: UnsafeRawBufferPointer, lineNumber: Int) {
         self.bytes = bytes
@@ -117,7 +163,8 @@ private struct LineCursor {
 
     // MARK: Line
 
-    mutating func parseLine() throws(JSONLineError) -> Event? {
+    /// Parses the line; its labels are left in `counts`. Nil for a blank line.
+    mutating func parseLine() throws(JSONLineError) -> (time: Int64, duration: Int64, isCellular: Bool)? {
         skipWhitespace()
         if atEnd {
             return nil
@@ -130,7 +177,6 @@ private struct LineCursor {
         var sawCellular = false
         var isCellular = false
         var sawStats = false
-        var counts: [LabelCounts] = []
 
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
@@ -157,7 +203,7 @@ private struct LineCursor {
                 case .stats:
                     guard !sawStats else { throw error("duplicate member 's'", at: nameStart) }
                     sawStats = true
-                    counts = try stats()
+                    try stats()
                 case .unknown:
                     try skipValue()
                 }
@@ -178,7 +224,7 @@ private struct LineCursor {
         guard atEnd else { throw error("unexpected data after object") }
         guard let time else { throw error("missing member 't'", at: closingBrace) }
         guard let duration else { throw error("missing member 'd'", at: closingBrace) }
-        return Event(time: time, duration: duration, isCellular: isCellular, counts: counts)
+        return (time, duration, isCellular)
     }
 
     /// Reads a member name (at its opening quote) and says which member it is.
@@ -260,21 +306,20 @@ private struct LineCursor {
         return magnitude == 1
     }
 
-    /// `s`: null, or an object of label → [tx, rx].
-    mutating func stats() throws(JSONLineError) -> [LabelCounts] {
+    /// `s`: null, or an object of label → [tx, rx], appended to `counts`.
+    mutating func stats() throws(JSONLineError) {
         if peek == UInt8(ascii: "n") {
             try literal("null")
-            return []
+            return
         }
         guard peek == UInt8(ascii: "{") else { throw error("expected object or null for 's'") }
         index += 1
-        var counts: [LabelCounts] = []
         // Small events check duplicates by scanning; large ones use a set.
         var seen: Set<Label> = []
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             index += 1
-            return counts
+            return
         }
         while true {
             skipWhitespace()
@@ -283,9 +328,7 @@ private struct LineCursor {
             guard counts.count < FormatLimits.maxLabelsPerEvent else {
                 throw error("more than \(FormatLimits.maxLabelsPerEvent) labels", at: labelStart)
             }
-            var labelBytes: [UInt8] = []
-            try string(into: &labelBytes, store: true, limit: FormatLimits.maxLabelBytes)
-            let label = Label(bytes: labelBytes)
+            let label = try label()
             if counts.count < 16 {
                 if counts.contains(where: { $0.label == label }) {
                     throw error("duplicate label in 's'", at: labelStart)
@@ -332,11 +375,34 @@ private struct LineCursor {
                 index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return counts
+                return
             default:
                 throw error("expected ',' or '}' in 's'")
             }
         }
+    }
+
+    /// Reads a label (at its opening quote): an interned one when its bytes
+    /// are known, else a new one, interned while there is room.
+    mutating func label() throws(JSONLineError) -> Label {
+        guard interns else {
+            var bytes: [UInt8] = []
+            try string(into: &bytes, store: true, limit: FormatLimits.maxLabelBytes)
+            return Label(bytes: bytes)
+        }
+        var bytes: [UInt8] = []
+        swap(&bytes, &labelScratch)
+        defer { swap(&bytes, &labelScratch) }
+        bytes.removeAll(keepingCapacity: true)
+        try string(into: &bytes, store: true, limit: FormatLimits.maxLabelBytes)
+        for known in internedLabels where known.bytes == bytes {
+            return known
+        }
+        let label = Label(bytes: bytes)
+        if internedLabels.count < JSONLinesParser.maxInternedLabels {
+            internedLabels.append(label)
+        }
+        return label
     }
 
     // MARK: Numbers

@@ -14,6 +14,10 @@ public struct CounterSnapshot: Sendable {
     public private(set) var rx: [UInt64] = []
     /// Whether traffic now goes over a cellular interface.
     public var isCellular = false
+    /// Which source last filled the labels, and its version of them: a
+    /// source that finds its own mark may copy only the counters. Every
+    /// public change of the labels clears it.
+    var labelsMark: LabelsMark?
 
     /// Creates an empty snapshot.
     public init() {}
@@ -23,17 +27,59 @@ public struct CounterSnapshot: Sendable {
 
     /// Empties the snapshot, keeping its storage.
     public mutating func removeAll() {
+        labelsMark = nil
         labels.removeAll(keepingCapacity: true)
         tx.removeAll(keepingCapacity: true)
         rx.removeAll(keepingCapacity: true)
         isCellular = false
     }
 
+    /// Puts one label's cumulative counters at `position`, at most `count`:
+    /// the label is replaced only when it differs, so a source whose labels
+    /// stay put from poll to poll copies only counters.
+    public mutating func set(_ position: Int, _ label: Label, tx sent: UInt64, rx received: UInt64) {
+        guard position < labels.count else {
+            append(label, tx: sent, rx: received)
+            return
+        }
+        if labels[position] != label {
+            labelsMark = nil
+            labels[position] = label
+        }
+        tx[position] = sent
+        rx[position] = received
+    }
+
+    /// Removes the labels from `position` on, keeping the storage.
+    public mutating func removeAll(from position: Int) {
+        guard position < labels.count else { return }
+        labelsMark = nil
+        labels.removeSubrange(position...)
+        tx.removeSubrange(position...)
+        rx.removeSubrange(position...)
+    }
+
     /// Adds one label's cumulative counters.
     public mutating func append(_ label: Label, tx sent: UInt64, rx received: UInt64) {
+        labelsMark = nil
         labels.append(label)
         tx.append(sent)
         rx.append(received)
+    }
+}
+
+/// A source's mark on the labels of a snapshot it filled.
+struct LabelsMark: Equatable, Sendable {
+    var source: ObjectIdentifier
+    var version: Int
+}
+
+extension CounterSnapshot {
+    /// Sets the counters at `position` and leaves the labels (and their
+    /// mark) alone; for sources that found their mark.
+    mutating func setCounters(at position: Int, tx sent: UInt64, rx received: UInt64) {
+        tx[position] = sent
+        rx[position] = received
     }
 }
 

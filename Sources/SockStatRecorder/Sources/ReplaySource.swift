@@ -130,10 +130,22 @@ public final class ReplaySource: CounterSource {
     /// Replaces `snapshot` with the cumulative counters at the current poll,
     /// labels in order of first appearance.
     public func read(into snapshot: inout CounterSnapshot) {
+        let mark = LabelsMark(source: ObjectIdentifier(self), version: 0)
         state.withLock { state in
-            snapshot.removeAll()
-            for index in state.labels.indices where state.present[index] {
-                snapshot.append(state.labels[index], tx: state.tx[index], rx: state.rx[index])
+            let current = LabelsMark(source: mark.source, version: state.labelsVersion)
+            if snapshot.labelsMark == current {
+                // The labels present are the ones this snapshot holds: copy counters only.
+                var position = 0
+                for index in state.labels.indices where state.present[index] {
+                    snapshot.setCounters(at: position, tx: state.tx[index], rx: state.rx[index])
+                    position += 1
+                }
+            } else {
+                snapshot.removeAll()
+                for index in state.labels.indices where state.present[index] {
+                    snapshot.append(state.labels[index], tx: state.tx[index], rx: state.rx[index])
+                }
+                snapshot.labelsMark = current
             }
             snapshot.isCellular = state.isCellular
         }
@@ -149,8 +161,9 @@ public final class ReplaySource: CounterSource {
 private enum Phase {
     /// Nothing returned yet; the next poll is the baseline.
     case notStarted
-    /// A start poll was returned; the next poll is this event's end poll.
-    case started(Event)
+    /// A start poll was returned; the next poll is the end poll of the
+    /// current event.
+    case started
     /// An end poll was returned; the next poll belongs to the next event.
     case ended
     /// The input is exhausted.
@@ -163,7 +176,9 @@ private enum Phase {
 private struct ReplayState: Sendable {
     let name: String
     var reader: LineReader
-    let parser = JSONLinesParser()
+    var parser = JSONLinesParser()
+    /// The event being replayed; its storage is reused for every line.
+    var event = Event(time: 0, duration: 0, counts: [])
     var phase = Phase.notStarted
     var clock = ClockReading(wallMilliseconds: 0, monotonicMilliseconds: 0)
     var isCellular = false
@@ -174,6 +189,8 @@ private struct ReplayState: Sendable {
     var tx: [UInt64] = []
     var rx: [UInt64] = []
     var present: [Bool] = []
+    /// Bumped whenever a label is added or becomes present or absent.
+    var labelsVersion = 0
     var positions: [Label: Int] = [:]
     /// Reused per event: positions of its labels, and which must be removed.
     var eventPositions: [Int] = []
@@ -199,28 +216,28 @@ private struct ReplayState: Sendable {
         case .finished:
             return nil
         case .notStarted:
-            guard let event = try nextEvent() else {
+            guard try nextEvent() else {
                 phase = .finished
                 return nil
             }
             // The baseline is the first event's start poll.
             clock = ClockReading(wallMilliseconds: event.time, monotonicMilliseconds: 0)
             isCellular = false
-            locate(event)
-            phase = .started(event)
+            locate()
+            phase = .started
             return clock
-        case .started(let event):
-            return end(event)
+        case .started:
+            return end()
         case .ended:
-            guard let event = try nextEvent() else {
+            guard try nextEvent() else {
                 phase = .finished
                 return nil
             }
-            locate(event)
+            locate()
             let mustRemove = zip(event.counts, eventPositions).contains { overflows($0, at: $1) }
             guard event.time != clock.wallMilliseconds || mustRemove else {
                 // The previous end poll already stands at tᵢ: it is the start poll.
-                return end(event)
+                return end()
             }
             // The monotonic clock follows a forward wall gap; it cannot go back.
             let (gap, overflow) = event.time.subtractingReportingOverflow(clock.wallMilliseconds)
@@ -232,11 +249,12 @@ private struct ReplayState: Sendable {
             // Absent, not reset to zero: a drop from a small value could look
             // like a 32-bit wrap to the recorder. Absent labels count from zero.
             for (entry, position) in zip(event.counts, eventPositions) where overflows(entry, at: position) {
+                labelsVersion += 1
                 present[position] = false
                 tx[position] = 0
                 rx[position] = 0
             }
-            phase = .started(event)
+            phase = .started
             return clock
         }
     }
@@ -249,10 +267,10 @@ private struct ReplayState: Sendable {
 
     /// Fills `eventPositions` with the positions of the event's labels,
     /// adding labels not seen before (absent until their end poll).
-    private mutating func locate(_ event: Event) {
+    private mutating func locate() {
         eventPositions.removeAll(keepingCapacity: true)
         for entry in event.counts {
-            if let position = positions[entry.label] {
+            if let position = position(of: entry.label) {
                 eventPositions.append(position)
             } else {
                 let position = labels.count
@@ -266,14 +284,27 @@ private struct ReplayState: Sendable {
         }
     }
 
-    /// The end poll of `event`, whose labels were located and whose start
-    /// poll is the current one.
-    private mutating func end(_ event: Event) -> ClockReading {
+    /// Where `label` is kept: a few labels are found by comparing (the
+    /// parser hands out the same label storage, so most compare at once),
+    /// many by hashing.
+    private func position(of label: Label) -> Int? {
+        if labels.count <= 16 {
+            return labels.firstIndex(of: label)
+        }
+        return positions[label]
+    }
+
+    /// The end poll of the current event, whose labels were located and
+    /// whose start poll is the current one.
+    private mutating func end() -> ClockReading {
         for (entry, position) in zip(event.counts, eventPositions) {
             // Cannot overflow: the start poll removed labels that would.
             tx[position] += entry.tx
             rx[position] += entry.rx
-            present[position] = true
+            if !present[position] {
+                labelsVersion += 1
+                present[position] = true
+            }
         }
         isCellular = event.isCellular
         // d ≥ 0 was checked, so the conversion is exact.
@@ -285,14 +316,15 @@ private struct ReplayState: Sendable {
         return clock
     }
 
-    /// The next event, blank lines skipped, checked to be recordable.
-    private mutating func nextEvent() throws(ReplayError) -> Event? {
+    /// Reads the next event into `event`, blank lines skipped, checked to
+    /// be recordable; false at the end of the input.
+    private mutating func nextEvent() throws(ReplayError) -> Bool {
         while true {
             let lineNumber = reader.lineNumber + 1
-            let event: Event?
+            let found: Bool
             do throws(LineReaderError) {
-                guard let parsed = try reader.nextLine(parsingWith: parser) else { return nil }
-                event = parsed
+                guard let parsed = try reader.nextLine(parsingWith: &parser, into: &event) else { return false }
+                found = parsed
             } catch {
                 switch error {
                 case .json(let json):
@@ -303,7 +335,7 @@ private struct ReplayState: Sendable {
                     throw ReplayError(path: name, line: lineNumber, reason: "cannot read: \(errno)")
                 }
             }
-            guard let event else { continue }
+            guard found else { continue }
             let line = reader.lineNumber
             guard event.duration >= 0 else {
                 throw ReplayError(path: name, line: line, reason: "negative d cannot be recorded: the recorder's d comes from a monotonic clock")
@@ -315,7 +347,7 @@ private struct ReplayState: Sendable {
                 throw ReplayError(path: name, line: line, reason: "a label with no change is never recorded")
             }
             eventsRead += 1
-            return event
+            return true
         }
     }
 }
@@ -367,9 +399,9 @@ private struct LineReader: Sendable {
         fileDescriptor = nil
     }
 
-    /// Finds the next line and parses it; nil at the end of the input.
-    /// A blank line gives `.some(nil)`.
-    mutating func nextLine(parsingWith parser: JSONLinesParser) throws(LineReaderError) -> Event?? {
+    /// Finds the next line and parses it into `event`; nil at the end of
+    /// the input, false for a blank line.
+    mutating func nextLine(parsingWith parser: inout JSONLinesParser, into event: inout Event) throws(LineReaderError) -> Bool? {
         var scanned = 0
         while true {
             let newline = findNewline(from: start + scanned)
@@ -377,7 +409,7 @@ private struct LineReader: Sendable {
                 guard newline - start <= maxLineBytes else { throw .tooLong(maxLineBytes) }
                 let line = start..<newline
                 start = newline + 1
-                return try parse(line, with: parser)
+                return try parse(line, with: &parser, into: &event)
             }
             scanned = end - start
             guard scanned <= maxLineBytes else { throw .tooLong(maxLineBytes) }
@@ -385,7 +417,7 @@ private struct LineReader: Sendable {
                 guard start < end else { return nil }
                 let line = start..<end
                 start = end
-                return try parse(line, with: parser)
+                return try parse(line, with: &parser, into: &event)
             }
             try fill()
         }
@@ -401,16 +433,16 @@ private struct LineReader: Sendable {
         }
     }
 
-    private mutating func parse(_ line: Range<Int>, with parser: JSONLinesParser) throws(LineReaderError) -> Event?? {
+    private mutating func parse(_ line: Range<Int>, with parser: inout JSONLinesParser, into event: inout Event) throws(LineReaderError) -> Bool {
         lineNumber += 1
         let number = lineNumber
-        let result: Result<Event?, JSONLineError> = buffer.withUnsafeBytes { bytes in
-            Result { () throws(JSONLineError) -> Event? in
-                try parser.parse(UnsafeRawBufferPointer(rebasing: bytes[line]), lineNumber: number)
+        let result: Result<Bool, JSONLineError> = buffer.withUnsafeBytes { bytes in
+            Result { () throws(JSONLineError) -> Bool in
+                try parser.parse(UnsafeRawBufferPointer(rebasing: bytes[line]), lineNumber: number, into: &event)
             }
         }
         switch result {
-        case .success(let event): return .some(event)
+        case .success(let found): return found
         case .failure(let error): throw .json(error)
         }
     }
