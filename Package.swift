@@ -85,6 +85,16 @@ let package = Package(
     ]
 )
 
+// Release builds of the tools on Linux are fully static executables: the
+// binary runs on a device with no Swift runtime installed, and a recorder
+// maps only the runtime pages it touches (peak RSS 7.8 MB instead of 14 MB,
+// Benchmarks/README.md). Debug builds and the libraries are untouched.
+for target in package.targets where target.type == .executable {
+    var settings = target.linkerSettings ?? []
+    settings.append(.unsafeFlags(["-static-executable", "-l_FoundationCollections", "-l_FoundationCShims"], .when(platforms: [.linux], configuration: .release)))
+    target.linkerSettings = settings
+}
+
 // Strict settings for every Swift target, in one place (as swift-log does).
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
