@@ -126,6 +126,24 @@ func readOneVarint(_ bytes: [UInt8]) -> (result: Result<UInt64, VarintError>, co
         #expect(values == [1, 300, 0, .max, 127])
     }
 
+    @Test(arguments: cases)
+    func publicReadAgreesWithTheCursorAtAnOffset(_ entry: Case) {
+        // Behind two bytes of something else, with one byte after it.
+        let bytes: [UInt8] = [0xAA, 0xBB] + entry.bytes + [0x7F]
+        let expected = readOneVarint(entry.bytes)
+        bytes.withUnsafeBytes { raw in
+            var offset = 2
+            do throws(VarintError) {
+                let value = try Varint.read(raw, at: &offset)
+                #expect(expected.result == .success(value))
+                #expect(offset == 2 + expected.consumed)
+            } catch {
+                #expect(expected.result == .failure(error))
+                #expect(offset == 2)
+            }
+        }
+    }
+
     @Test func cursorReportsRemainingBytes() {
         ([0x96, 0x01, 0x05] as [UInt8]).withUnsafeBytes { raw in
             var cursor = ByteCursor(raw)
@@ -180,6 +198,16 @@ func readOneVarint(_ bytes: [UInt8]) -> (result: Result<UInt64, VarintError>, co
         BadCase(name: "overlong 10 bytes ending 00",
                 bytes: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00], error: .overlong),
     ]
+
+    @Test(arguments: badCases)
+    func publicReadRejectsInvalidBytesAndKeepsTheOffset(_ entry: BadCase) {
+        let bytes: [UInt8] = [0xAA, 0xBB] + entry.bytes
+        bytes.withUnsafeBytes { raw in
+            var offset = 2
+            #expect(throws: entry.error) { try Varint.read(raw, at: &offset) }
+            #expect(offset == 2)
+        }
+    }
 
     @Test(arguments: badCases)
     func readRejectsInvalidBytes(_ entry: BadCase) {

@@ -71,6 +71,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(frame)
     }
 
+    formatBenchmarks()
+
     // The harness's own allocations per iteration, to subtract from the figures above.
     Benchmark("baseline: an empty iteration") { benchmark in
         benchmark.startMeasurement()

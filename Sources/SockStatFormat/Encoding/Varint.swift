@@ -59,6 +59,22 @@ public enum ZigZag {
     }
 }
 
+extension Varint {
+    /// Reads the varint at `offset` of `bytes` and moves `offset` past it.
+    ///
+    /// - Throws: `VarintError` (and leaves `offset` alone) for a varint that
+    ///   is cut short, longer than 64 bits, or overlong.
+    @inlinable
+    public static func read(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(VarintError) -> UInt64 {
+        precondition(offset >= 0 && offset <= bytes.count, "offset outside the bytes")
+        var cursor = ByteCursor(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        let start = cursor.position
+        let value = try cursor.readVarint()
+        offset += cursor.position - start
+        return value
+    }
+}
+
 /// Why bytes could not be read as a varint.
 public enum VarintError: Error, Hashable, Sendable {
     /// The input ended before the last byte (high bit clear).
