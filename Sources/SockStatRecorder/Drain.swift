@@ -1,5 +1,12 @@
 import SockStatFormat
 import SockStatStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a drain or read delivered.
 public struct DrainSummary: Hashable, Sendable {
@@ -17,7 +24,9 @@ extension Recorder {
     ///
     /// The buffered block is written and the open segment closed first, so
     /// that every event so far is in a closed segment; recording goes on in a
-    /// new one. Then each closed segment, oldest first, is decoded and handed
+    /// new one. (If that write fails, the open segment's events wait for a
+    /// later drain; the closed segments are delivered all the same.) Only
+    /// this user's files named like segments are taken. Then each closed segment, oldest first, is decoded and handed
     /// to `sink` in one call, and deleted once that call returns. If the sink
     /// throws, the drain stops there: that segment and the later ones stay, so
     /// nothing is lost, and nothing already accepted is delivered again.
@@ -35,11 +44,21 @@ extension Recorder {
     }
 
     private func deliver(to sink: (UnsafeRawBufferPointer) throws -> Void, deleting: Bool) throws -> DrainSummary {
-        try closeOpenSegment()
+        // If the open segment cannot be closed (its last block cannot be
+        // written: a full disk), it stays open and locked, its events wait for
+        // the next drain, and the closed segments are still delivered: on a
+        // full disk that is what frees the space.
+        try? closeOpenSegment()
         var summary = DrainSummary()
         var decoder = SegmentJSONDecoder()
         var lines: [UInt8] = []
+        let me = geteuid()
         for file in try SegmentDirectory.segments(in: options.directory) {
+            // Only our own segments: files named like segments and owned by
+            // this user (others are left alone, as retention leaves them).
+            var info = stat()
+            let name = file.path.split(separator: "/").last.map(String.init) ?? ""
+            guard SegmentName.sequence(fromFileName: name) != nil, stat(file.path, &info) == 0, info.st_uid == me else { continue }
             // A segment opened by a poll since we closed ours is held: leave it.
             guard let claimed = SegmentDirectory.claim(file.path) else { continue }
             defer { claimed.release() }

@@ -276,7 +276,9 @@ public final class Recorder: Sendable {
     /// Takes one poll now (the poller does this on its own; tests and
     /// replays may call it directly, or `poll(at:)` with their own times).
     public func poll() {
-        poll(at: clock.now())
+        // The clock is read under the lock: a poll that waited for a drain
+        // must not stamp counters read now with the time it started waiting.
+        core.withLock { $0?.poll(at: clock.now()) }
     }
 
     /// Takes one poll with the given clock reading.

@@ -122,9 +122,11 @@ public final class SegmentLogWriter {
         self.creationTime = creationTime
         try FileIO.makeDirectory(directory)
         let names = try FileIO.listDirectory(directory)
-        // A writer killed while creating a segment leaves its temporary file: ours to remove.
+        // A writer killed while creating a segment leaves its temporary file:
+        // ours to remove (another user's is left alone).
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp")
-            && SegmentName.sequence(fromFileName: String(name.dropFirst().dropLast(4))) != nil {
+            && SegmentName.sequence(fromFileName: String(name.dropFirst().dropLast(4))) != nil
+            && Self.isOwnedByUs(directory + "/" + name) {
             _ = unlink(directory + "/" + name)
         }
         self.nextSequence = (names.compactMap(SegmentName.sequence(fromFileName:)).max() ?? 0) &+ 1
@@ -305,9 +307,12 @@ public final class SegmentLogWriter {
     private func openSegment(firstEventTime: Int64) throws(StoreError) {
         // The directory may have been removed under us: make it again.
         try FileIO.makeDirectory(directory)
-        // Never take a name that exists (another writer on the same directory).
+        // Never take a name that exists (another writer on the same directory),
+        // nor one whose temporary name another user's file holds.
         var existing = stat()
-        while stat(directory + "/" + SegmentName.fileName(sequence: nextSequence), &existing) == 0 {
+        while stat(directory + "/" + SegmentName.fileName(sequence: nextSequence), &existing) == 0
+            || lstat(directory + "/." + SegmentName.fileName(sequence: nextSequence) + ".tmp", &existing) == 0
+            && existing.st_uid != geteuid() {
             nextSequence &+= 1
         }
         let sequence = nextSequence
@@ -360,6 +365,12 @@ public final class SegmentLogWriter {
         encoder = BlockEncoder(segmentSequence: sequence)
         metrics.segments += 1
         metrics.bytes += header.count
+    }
+
+    /// Whether the file at `path` (not following a symbolic link) belongs to this user.
+    private static func isOwnedByUs(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_uid == geteuid()
     }
 
     private static func createExclusive(_ path: String) throws -> FileDescriptor {
