@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process figures on the reference workload (release build, one core).
 # Usage: bash Benchmarks/reference-figures.sh [HOURS...]   (default: 1 24)
-# RUNS (default 7) sets how many timed runs give min/median/max.
+# RUNS (default 7) sets how many timed runs give min/median/max; CORE (default 0)
+# the core they are pinned to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product sockstat-convert >/dev/null
@@ -17,12 +18,13 @@ python3 - "${hours[@]}" <<'PY'
 import os, statistics, subprocess, sys, tempfile, time
 import shutil
 convert, record, runs = os.environ['CONVERT'], os.environ['RECORD'], int(os.environ['RUNS'])
+core = os.environ.get('CORE', '0')
 
 def timed(args, **kw):
-    """Wall seconds, user+sys CPU seconds and peak RSS (KB) of one run on core 0."""
+    """Wall seconds, user+sys CPU seconds and peak RSS (KB) of one run pinned to CORE."""
     report = os.path.join(work, 'time.txt')
     start = time.perf_counter()
-    subprocess.run(['/usr/bin/time', '-f', '%U %S %M', '-o', report, 'taskset', '-c', '0'] + args, check=True, **kw)
+    subprocess.run(['/usr/bin/time', '-f', '%U %S %M', '-o', report, 'taskset', '-c', core] + args, check=True, **kw)
     wall = time.perf_counter() - start
     user, system, rss = open(report).read().split()[-3:]
     return wall, float(user) + float(system), int(rss)
@@ -49,23 +51,23 @@ with tempfile.TemporaryDirectory() as work:
         median = statistics.median(wall)
         print('%s h: %d events; JSON lines %.2f B/event; segments %.2f B/event (%.2fx smaller)'
               % (hours, events, json_bytes / events, stored / events, json_bytes / stored))
-        print('  decode to /dev/null, whole process, core 0, %d runs: %.4f / %.4f / %.4f s (min/median/max)'
+        print('  decode to /dev/null, whole process, core %s, %d runs: %.4f / %.4f / %.4f s (min/median/max)'
               ' = %.2f M events/s at the median, %.2f M at the min; CPU %.4f s; peak RSS %d KB'
-              % (runs, wall[0], median, wall[-1], events / median / 1e6, events / wall[0] / 1e6,
+              % (core, runs, wall[0], median, wall[-1], events / median / 1e6, events / wall[0] / 1e6,
                  statistics.median(c for _, c, _ in walls), max(r for _, _, r in walls)))
         print('  (process start-up alone, decoding an empty segment: %.4f s median)'
               % statistics.median(timed([convert, empty])[0] for _ in range(runs)))
-        print('  encode from JSON lines, whole process, core 0: %.3f s (%.2f M events/s)'
-              % (encode[0], events / encode[0] / 1e6))
+        print('  encode from JSON lines, whole process, core %s: %.3f s (%.2f M events/s)'
+              % (core, encode[0], events / encode[0] / 1e6))
         replays = []
         for run in range(3):
             logs = os.path.join(work, 'replay-%s-%d' % (hours, run))
             replays.append(timed([record, '--dir', logs, '--replay', source, '--max-total-bytes', str(1 << 30)],
                                  stderr=subprocess.DEVNULL))
         cpu = sorted(c for _, c, _ in replays)
-        print('  sockstat-record --replay, max speed, core 0, 3 runs: CPU %.2f / %.2f / %.2f s, wall %.2f s median'
+        print('  sockstat-record --replay, max speed, core %s, 3 runs: CPU %.2f / %.2f / %.2f s, wall %.2f s median'
               ' (%.0f k events/s), peak RSS %d KB'
-              % (cpu[0], cpu[1], cpu[2], statistics.median(w for w, _, _ in replays),
+              % (core, cpu[0], cpu[1], cpu[2], statistics.median(w for w, _, _ in replays),
                  events / statistics.median(w for w, _, _ in replays) / 1e3, max(r for _, _, r in replays)))
         sizes = []
         for name, command in (('gzip -6', ['gzip', '-6', '-c']), ('xz -9', ['xz', '-9', '-c']),
