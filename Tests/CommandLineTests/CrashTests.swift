@@ -38,11 +38,11 @@ enum CrashScenario: String, CaseIterable, Sendable {
 }
 
 struct CrashTests {
-    /// 800 events of 100 ms, three labels, counts that do not compress away.
+    /// 1 000 events of 100 ms, three labels, counts that do not compress away.
     static let lines: [[UInt8]] = {
         var random = SplitMix(seed: 2026)
         var time: Int64 = 1_764_288_000_000
-        return (0..<800).map { index in
+        return (0..<1_000).map { index in
             var counts: [LabelCounts] = []
             for label in ["dns", "rmnet_data0", "wlan0"] where random.next() % 3 != 0 || counts.isEmpty {
                 counts.append(LabelCounts(label: Label(label), tx: 1 + random.next() % 90_000, rx: random.next() % 900_000))
@@ -118,7 +118,7 @@ struct CrashTests {
             process.arguments = ["--dir", logs.path, "--replay", first.path, "--speed", "100"] + scenario.options
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32.random(in: 10_000...700_000, using: &generator))
+            usleep(UInt32.random(in: 10_000...600_000, using: &generator))  // the replay sleeps 1 s in all
             // What is on disk, complete, just before the kill must survive it.
             let before: (lines: [[UInt8]], damage: Int) = scenario == .midDrain ? ([], 0) : Self.decode(logs.path)
             kill(process.processIdentifier, SIGKILL)

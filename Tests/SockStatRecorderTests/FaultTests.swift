@@ -286,10 +286,13 @@ func isSubsequence(_ sub: [Event], of all: [Event]) -> Bool {
         }
         for _ in 0..<2 {
             usleep(UInt32.random(in: 60_000...120_000))
+            let segments = recorder.metrics.segments
             try FileManager.default.removeItem(atPath: directory.path)
+            // The recorder notices at its next block and starts a new segment in a new directory.
+            let deadline = DispatchTime.now() + .seconds(10)
+            while recorder.metrics.segments == segments, DispatchTime.now() < deadline { usleep(2_000) }
         }
-        usleep(100_000)  // the block being built when it went has been written into the void
-        // From here every byte must be kept.
+        // From here every byte must be kept: it goes to the new segment.
         let keptFrom = counter.sent
         usleep(100_000)
         adding.store(false, ordering: .relaxed)
