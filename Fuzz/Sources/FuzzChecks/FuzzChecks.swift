@@ -1,0 +1,1 @@
+../../../Tests/SockStatRecorderTests/FuzzChecks.swift

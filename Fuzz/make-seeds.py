@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Writes the hand-made segment-reader seeds at the limits (Spec/FORMAT.md),
+which a fuzzer would not reach by mutation: events with 1,024 labels (the
+limit) and 1,025 (one past), and labels of 1,024 and 1,025 bytes, each block
+deflated and framed after a valid header. Run from the repository root:
+python3 Fuzz/make-seeds.py"""
+import struct
+import zlib
+
+MAGIC = bytes([0x89, 0x53, 0x53, 0x4C, 0x0D, 0x0A, 0x1A, 0x0A])
+MARKER = bytes([0xB5, 0x0C, 0x4B, 0x1D])
+
+
+def varint(value):
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def record(kind, body):
+    return varint(len(body) << 3 | kind) + body
+
+
+def segment(sequence, payload):
+    header = MAGIC + struct.pack("<HHIIQq", 1, 40, 0, 0, sequence, 1_764_288_339_865)
+    header += struct.pack("<I", zlib.crc32(header))
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    stored = compressor.compress(payload) + compressor.flush()
+    length = struct.pack("<I", len(stored))
+    return header + MARKER + length + struct.pack("<I", zlib.crc32(length + stored)) + stored
+
+
+def labels_per_event(count, sequence=7):
+    payload = varint(sequence) + varint(0) + varint(2 * 1_764_288_339_865)  # zigzag of t
+    for label_id in range(count):
+        payload += record(1, varint(label_id) + str(label_id).encode())
+    entries = b"".join(varint(label_id) + varint(1) + varint(2) for label_id in range(count))
+    payload += record(2, varint(0) + varint(200) + entries)  # gap 0 stored, d = 100
+    return segment(sequence, payload)
+
+
+def label_bytes(length, sequence=8):
+    payload = varint(sequence) + varint(0) + varint(2 * 1_764_288_339_865)
+    payload += record(1, varint(0) + b"x" * length)
+    payload += record(4, varint(200) + varint(0) + varint(5) + varint(6))
+    return segment(sequence, payload)
+
+
+for name, data in [
+    ("limit-1024-labels-in-an-event.sslog", labels_per_event(1024)),
+    ("limit-1025-labels-in-an-event.sslog", labels_per_event(1025)),
+    ("limit-label-of-1024-bytes.sslog", label_bytes(1024)),
+    ("limit-label-of-1025-bytes.sslog", label_bytes(1025)),
+]:
+    with open("Fuzz/seeds/segment-reader/" + name, "wb") as file:
+        file.write(data)
