@@ -47,6 +47,17 @@ def blocks(events, interval):
         yield current
 
 
+def define(labels, ids, defined, out):
+    """Appends a LABEL record for each label this block has not defined yet."""
+    for label in labels:
+        if label not in ids:
+            ids[label] = len(ids)
+        if ids[label] not in defined:
+            defined.add(ids[label])
+            body = uv(ids[label]) + label.encode()
+            out += uv(len(body) << 3 | 1) + body
+
+
 def payload(block, ids, index, adjacent=True, columns=False):
     """The v1 payload of one block (or its columnar variant)."""
     out = bytearray(uv(1) + uv(index) + uv(zz(block[0]['t'])))
@@ -54,13 +65,7 @@ def payload(block, ids, index, adjacent=True, columns=False):
     cols = [bytearray() for _ in range(6)]
     for e in block:
         labels = sorted(e['s'], key=lambda k: k.encode())
-        for label in labels:
-            if label not in ids:
-                ids[label] = len(ids)
-            if ids[label] not in defined:
-                defined.add(ids[label])
-                body = uv(ids[label]) + label.encode()
-                out += uv(len(body) << 3 | 1) + body
+        define(labels, ids, defined, out)
         gap = zz(e['t'] - end)
         dd = zz(e['d'] - prev_d)
         cell = 1 if e.get('c') else 0
@@ -95,13 +100,7 @@ def split_payload(block, ids, index):
     defined, end, prev_d, bits = set(), block[0]['t'], 0, []
     for e in block:
         labels = sorted(e['s'], key=lambda k: k.encode())
-        for label in labels:
-            if label not in ids:
-                ids[label] = len(ids)
-            if ids[label] not in defined:
-                defined.add(ids[label])
-                body = uv(ids[label]) + label.encode()
-                out += uv(len(body) << 3 | 1) + body
+        define(labels, ids, defined, out)
         gap = zz(e['t'] - end)
         body = bytearray(uv(gap) if gap else b'') + uv(zz(e['d'] - prev_d))
         for label in labels:

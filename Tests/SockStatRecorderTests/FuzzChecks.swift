@@ -5,6 +5,13 @@
 // It uses only public API; a check that fails throws `FuzzCheckFailure`
 // (the fuzz targets trap on it, the tests report it). A trap inside the
 // product code is a finding in itself.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SockStatFormat
 import SockStatRecorder
 import SockStatStore
@@ -581,4 +588,19 @@ public final class JSONLinesChecks {
         }
         try require(recorded == events.map(canonical), "replay recorded other events than the lines before line \(stop?.line ?? 0)")
     }
+}
+
+/// The whole file at `path`, or nil when it cannot be opened or read; for
+/// the fuzz targets' plain runs and the tests that replay kept inputs.
+func readWholeFile(_ path: String) -> [UInt8]? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        if count == 0 { break }
+        bytes += chunk[0..<count]
+    }
+    return ferror(file) == 0 ? bytes : nil
 }

@@ -103,18 +103,6 @@ private let repositoryRoot: String = {
     return parts.joined(separator: "/")
 }()
 
-private func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if count == 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return bytes
-}
 
 /// A file in a fresh temporary directory, removed by `remove()`.
 private struct TemporaryFile {
@@ -149,7 +137,7 @@ private struct TemporaryFile {
 
 @Test func severalSegmentsFixtureRoundTripsByteForByte() throws {
     let path = repositoryRoot + "/Fixtures/several-segments/source.jsonl"
-    let input = try #require(readFile(path))
+    let input = try #require(readWholeFile(path))
     let source = try ReplaySource(path: path)
     let simulator = try record(source)
     #expect(simulator.output == input)
@@ -356,22 +344,6 @@ func theRecordersDeltaTrackerAgrees(_ testCase: ReplayRoundTripCase) throws {
         poll += 1
     }
     #expect(poll > 6)
-}
-
-@Test func snapshotSetReplacesOnlyWhatDiffers() {
-    var snapshot = CounterSnapshot()
-    snapshot.set(0, Label("a"), tx: 1, rx: 2)
-    snapshot.set(1, Label("b"), tx: 3, rx: 4)
-    snapshot.set(1, Label("c"), tx: 5, rx: 6)
-    snapshot.set(2, Label("d"), tx: 7, rx: 8)
-    #expect(snapshot.labels == [Label("a"), Label("c"), Label("d")])
-    #expect(snapshot.tx == [1, 5, 7])
-    #expect(snapshot.rx == [2, 6, 8])
-    snapshot.removeAll(from: 1)
-    #expect(snapshot.labels == [Label("a")])
-    #expect(snapshot.tx == [1])
-    snapshot.removeAll(from: 5)
-    #expect(snapshot.count == 1)
 }
 
 // MARK: - Schedule

@@ -43,16 +43,3 @@ public func runEachInput(_ arguments: some Sequence<String>, check: ([UInt8]) th
     }
     exit(failed ? 1 : 0)
 }
-
-private func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if count == 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return ferror(file) == 0 ? bytes : nil
-}

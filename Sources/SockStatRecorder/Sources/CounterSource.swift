@@ -34,31 +34,6 @@ public struct CounterSnapshot: Sendable {
         isCellular = false
     }
 
-    /// Puts one label's cumulative counters at `position`, at most `count`:
-    /// the label is replaced only when it differs, so a source whose labels
-    /// stay put from poll to poll copies only counters.
-    public mutating func set(_ position: Int, _ label: Label, tx sent: UInt64, rx received: UInt64) {
-        guard position < labels.count else {
-            append(label, tx: sent, rx: received)
-            return
-        }
-        if labels[position] != label {
-            labelsMark = nil
-            labels[position] = label
-        }
-        tx[position] = sent
-        rx[position] = received
-    }
-
-    /// Removes the labels from `position` on, keeping the storage.
-    public mutating func removeAll(from position: Int) {
-        guard position < labels.count else { return }
-        labelsMark = nil
-        labels.removeSubrange(position...)
-        tx.removeSubrange(position...)
-        rx.removeSubrange(position...)
-    }
-
     /// Adds one label's cumulative counters.
     public mutating func append(_ label: Label, tx sent: UInt64, rx received: UInt64) {
         labelsMark = nil
