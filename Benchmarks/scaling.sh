@@ -3,17 +3,32 @@
 # reference workload over 1 h, 6 h, 24 h and 7 days), with the number of
 # segments (the day cut into thousands of small ones), and with the number of
 # labels per segment (1 to 1,000). Peak RSS alongside shows memory staying flat.
+# Last, what the flush interval (the most a crash can lose) costs in size and
+# recorder CPU, since zlib's cost is mostly per block.
 # Usage: bash Benchmarks/scaling.sh   (RUNS=3 timed runs each; CORE=0 pins them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product sockstat-convert >/dev/null 2>&1
+swift build -c release --product sockstat-record >/dev/null 2>&1
 export CONVERT=$PWD/.build/release/sockstat-convert
+export RECORD=$PWD/.build/release/sockstat-record
 export WORKLOAD=${WORKLOAD:-$PWD/../shared/workload/workload.py}
 export RUNS=${RUNS:-3} CORE=${CORE:-0}
 
 python3 - <<'PY'
-import os, random, statistics, subprocess, sys, tempfile, time
-convert, runs, core = os.environ['CONVERT'], int(os.environ['RUNS']), os.environ['CORE']
+import os, random, re, shutil, statistics, subprocess, sys, tempfile, time
+convert, record = os.environ['CONVERT'], os.environ['RECORD']
+runs, core = int(os.environ['RUNS']), os.environ['CORE']
+
+def cpu(args, **kw):
+    """Median user+sys CPU seconds of RUNS runs pinned to CORE."""
+    report = os.path.join(work, 'time.txt')
+    seconds = []
+    for _ in range(runs):
+        subprocess.run(['/usr/bin/time', '-f', '%U %S', '-o', report, 'taskset', '-c', core] + args, check=True, **kw)
+        user, system = open(report).read().split()[-2:]
+        seconds.append(float(user) + float(system))
+    return statistics.median(seconds)
 
 def timed(args, **kw):
     """Median wall seconds and largest peak RSS (KB) of RUNS runs pinned to CORE."""
@@ -64,7 +79,7 @@ with tempfile.TemporaryDirectory() as work:
     row('--max-segment-bytes', '--flush-interval', 'segments', 'B/event', 'decode wall', 'M events/s', 'peak RSS')
     row(*['---'] * 7)
     # 4096 bytes is the smallest segment encode accepts; 1 s blocks fill it sooner.
-    for limit, interval in [('262144', '10000'), ('16384', '10000'), ('4096', '10000'), ('4096', '1000')]:
+    for limit, interval in [("262144", "10"), ("16384", "10"), ("4096", "10"), ("4096", "1")]:
         segments = os.path.join(work, 'day-%s-%s' % (limit, interval))
         count, size = encode(day, segments, '--max-segment-bytes', limit, '--flush-interval', interval)
         wall, rss = decode(segments, day)
@@ -90,4 +105,23 @@ with tempfile.TemporaryDirectory() as work:
         wall, rss = decode(segments, source)
         row(labels, count, '%.2f' % (size / 200_000), '%.1f ms' % (wall * 1e3),
             '%.2f' % (200_000 / wall / 1e6), '%.1f MB' % (rss / 1024))
+
+    print('\n### Flush interval: the reference day recorded with longer blocks\n')
+    row('--flush-interval', 'blocks', 'B/event', 'sockstat-record --replay CPU (median of %d)' % runs,
+        'decode wall', 'M events/s')
+    row(*['---'] * 6)
+    for interval in ['1', '10', '30', '60', '300']:
+        logs = os.path.join(work, 'flush-%s' % interval)
+        replay = [record, '--dir', logs, '--replay', day, '--flush-interval', interval, '--max-total-bytes', str(1 << 30)]
+        seconds = []
+        for _ in range(runs):
+            shutil.rmtree(logs, ignore_errors=True)
+            seconds.append(cpu(replay, stderr=subprocess.DEVNULL))
+        shutil.rmtree(logs, ignore_errors=True)
+        summary = subprocess.run(replay, capture_output=True, text=True, check=True).stderr
+        blocks = re.search(r'(\d+) blocks', summary).group(1)
+        size = sum(os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs))
+        wall, _ = decode(logs, day)
+        row(interval + ' s', '{:,}'.format(int(blocks)), '%.2f' % (size / day_events), '%.2f s' % statistics.median(seconds),
+            '%.1f ms' % (wall * 1e3), '%.2f' % (day_events / wall / 1e6))
 PY

@@ -21,8 +21,9 @@ struct Encode: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory to write segments into (created 0700).", valueName: "DIR"))
     var output: String
 
-    @Option(help: ArgumentHelp("Milliseconds of event time one block spans.", valueName: "MS"))
-    var flushInterval: Int64 = SegmentLogOptions().flushIntervalMilliseconds
+    // Seconds, as `sockstat-record --flush-interval` takes it.
+    @Option(help: ArgumentHelp("Seconds of event time one block spans.", valueName: "SECONDS"))
+    var flushInterval: Double = Double(SegmentLogOptions().flushIntervalMilliseconds) / 1000
 
     @Option(help: ArgumentHelp("Rotate segments before they pass this many bytes.", valueName: "N"))
     var maxSegmentBytes: Int = SegmentLogOptions().maxSegmentBytes
@@ -31,7 +32,9 @@ struct Encode: ParsableCommand {
     var skipInvalid = false
 
     func validate() throws {
-        guard flushInterval > 0 else { throw ValidationError("--flush-interval must be positive") }
+        guard flushInterval >= 0.001, flushInterval <= 1e6 else {
+            throw ValidationError("--flush-interval must be between 0.001 and 1e6 seconds")
+        }
         guard maxSegmentBytes >= 4096, maxSegmentBytes <= FormatLimits.maxSegmentBytes / 2 else {
             throw ValidationError("--max-segment-bytes must be between 4096 and \(FormatLimits.maxSegmentBytes / 2)")
         }
@@ -51,7 +54,7 @@ struct Encode: ParsableCommand {
         }
         let inputName = input == "-" ? "standard input" : input
         var options = SegmentLogOptions()
-        options.flushIntervalMilliseconds = flushInterval
+        options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
         options.maxSegmentBytes = maxSegmentBytes
         let writer: SegmentLogWriter
         do {

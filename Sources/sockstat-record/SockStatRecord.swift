@@ -57,7 +57,9 @@ struct SockStatRecord: ParsableCommand {
 
     func validate() throws {
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
-        guard flushInterval > 0 else { throw ValidationError("--flush-interval must be positive") }
+        guard flushInterval >= 0.001, flushInterval <= 1e6 else {
+            throw ValidationError("--flush-interval must be between 0.001 and 1e6 seconds")
+        }
         guard maxSegmentBytes >= 4096 else { throw ValidationError("--max-segment-bytes must be at least 4096") }
         guard maxTotalBytes >= maxSegmentBytes else {
             throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
@@ -65,7 +67,6 @@ struct SockStatRecord: ParsableCommand {
         if let duration, !(duration >= 0 && duration <= 1e9) {
             throw ValidationError("--duration must be between 0 and 1e9 seconds")
         }
-        guard flushInterval <= 1e6 else { throw ValidationError("--flush-interval must be at most 1e6 seconds") }
         guard speed == "max" || (Double(speed) ?? 0) > 0 else {
             throw ValidationError("--speed must be max or a positive factor")
         }
@@ -82,7 +83,7 @@ struct SockStatRecord: ParsableCommand {
     func run() throws {
         var options = RecorderOptions(directory: dir)
         options.pollIntervalMilliseconds = interval
-        options.flushIntervalMilliseconds = Int64(flushInterval * 1000)
+        options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
         options.maxSegmentBytes = maxSegmentBytes
         options.maxTotalBytes = maxTotalBytes
         let logger = Logger(label: "sockstat-record")

@@ -54,6 +54,19 @@ struct ConvertCommandTests {
         }
     }
 
+    /// `--flush-interval` is in seconds, as for `sockstat-record`: events
+    /// 1 s apart make one block per 2 s at `--flush-interval 2`.
+    @Test(arguments: [("2", 3), ("0.5", 6), ("10", 1)])
+    func flushIntervalIsSecondsOfEventTime(_ interval: String, _ blocks: Int) throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = (0..<6).map { #"{"t":\#(1_000 + $0 * 1_000),"d":100,"s":{"a":[1,2]}}"# + "\n" }.joined()
+        let run = try Tool.run(["encode", "-o", directory.path, "--flush-interval", interval], stdin: Data(lines.utf8))
+        #expect(run.exitCode == 0)
+        #expect(run.stderrText.contains("6 events: 1 segment, \(blocks) block"), "\(run.stderrText)")
+        #expect(try Tool.run([directory.path]).stdout == Data(lines.utf8))
+    }
+
     @Test func encodingIntoADirectoryContinuesItsNumbering() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -172,7 +185,8 @@ struct ConvertCommandTests {
         #expect(run.stderrText.contains("/nonexistent/segment.sslog"))
     }
 
-    @Test(arguments: [["--since", "yesterday", "x"], ["decode"], ["encode"], ["encode", "-o", "/tmp/x", "--flush-interval", "0"]])
+    @Test(arguments: [["--since", "yesterday", "x"], ["decode"], ["encode"], ["encode", "-o", "/tmp/x", "--flush-interval", "0"],
+                      ["encode", "-o", "/tmp/x", "--flush-interval", "0.0001"]])
     func usageErrorsAreExit64(_ arguments: [String]) throws {
         #expect(try Tool.run(arguments).exitCode == 64)
     }
