@@ -65,7 +65,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat"]),
+        // CZlib: zlib's own deflate is the yardstick for ours.
+        .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat", "CZlib"]),
         .testTarget(
             name: "SockStatStoreTests",
             dependencies: ["SockStatStore", "SockStatFormat"]
@@ -89,7 +90,9 @@ let package = Package(
 // binary runs on a device with no Swift runtime installed, and a recorder
 // maps only the runtime pages it touches (peak RSS 7.8 MB instead of 14 MB,
 // Benchmarks/README.md). Debug builds and the libraries are untouched.
-for target in package.targets where target.type == .executable {
+// SOCKSTAT_DYNAMIC_LIBC=1 leaves them dynamic, for valgrind (Benchmarks/heap.sh).
+let staticExecutables = Context.environment["SOCKSTAT_DYNAMIC_LIBC"] == nil
+for target in package.targets where target.type == .executable && staticExecutables {
     var settings = target.linkerSettings ?? []
     settings.append(.unsafeFlags(["-static-executable", "-l_FoundationCollections", "-l_FoundationCShims"], .when(platforms: [.linux], configuration: .release)))
     target.linkerSettings = settings

@@ -60,14 +60,14 @@ with tempfile.TemporaryDirectory() as work:
         print('  encode from JSON lines, whole process, core %s: %.3f s (%.2f M events/s)'
               % (core, encode[0], events / encode[0] / 1e6))
         replays = []
-        for run in range(3):
+        for run in range(runs):
             logs = os.path.join(work, 'replay-%s-%d' % (hours, run))
             replays.append(timed([record, '--dir', logs, '--replay', source, '--max-total-bytes', str(1 << 30)],
                                  stderr=subprocess.DEVNULL))
         cpu = sorted(c for _, c, _ in replays)
-        print('  sockstat-record --replay, max speed, core %s, 3 runs: CPU %.2f / %.2f / %.2f s, wall %.2f s median'
+        print('  sockstat-record --replay, max speed, core %s, %d runs: CPU %.2f / %.2f / %.2f s (min/median/max), wall %.2f s median'
               ' (%.0f k events/s), peak RSS %d KB'
-              % (core, cpu[0], cpu[1], cpu[2], statistics.median(w for w, _, _ in replays),
+              % (core, runs, cpu[0], statistics.median(cpu), cpu[-1], statistics.median(w for w, _, _ in replays),
                  events / statistics.median(w for w, _, _ in replays) / 1e3, max(r for _, _, r in replays)))
         sizes = []
         for name, command in (('gzip -6', ['gzip', '-6', '-c']), ('xz -9', ['xz', '-9', '-c']),

@@ -72,6 +72,7 @@ public final class SegmentReaderChecks {
     private var storeDecoder = SegmentJSONDecoder()
     private var sequenceDecoder = SegmentJSONDecoder()
     private let deflater = Deflater()
+    private let inflater = Inflater()
 
     public init() {}
 
@@ -385,6 +386,11 @@ public final class SegmentReaderChecks {
         var segment = SegmentHeader(sequence: Self.leadingVarint(bytes) ?? 0, creationTime: 0).encoded()
         var stored: [UInt8] = []
         bytes.withUnsafeBytes { deflater.compress($0, appendingTo: &stored) }
+        // Our encoder, on any bytes: zlib inflates its stream back to them.
+        let inflated: Result<[UInt8], InflateError> = stored.withUnsafeBytes { raw in
+            Result { () throws(InflateError) in Array(try inflater.inflate(raw)) }
+        }
+        try require((try? inflated.get()) == bytes, "DEFLATE stream of \(bytes.count) bytes does not inflate back: \(inflated)")
         let firstFrame = segment.count
         stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &segment) }
         let secondFrame = segment.count

@@ -1,55 +1,5 @@
 import CZlib
 
-/// Compresses block payloads as raw DEFLATE (RFC 1951) streams.
-///
-/// Raw streams have no zlib header or Adler-32: the block frame carries its
-/// own length and CRC-32, so those six bytes a block would be waste. One
-/// `Deflater` is kept for the life of a writer and reset per block, so
-/// compressing allocates nothing after the first block.
-///
-/// A class because it owns zlib's stream state, which must be freed once.
-public final class Deflater {
-    private var stream = z_stream()
-    private var isInitialized = false
-
-    /// zlib level 6, the default: on our blocks level 9 is no smaller and slower.
-    public static let level: Int32 = 6
-
-    /// Creates a compressor.
-    public init() {}
-
-    deinit {
-        if isInitialized { deflateEnd(&stream) }
-    }
-
-    /// Compresses `input` as one complete raw DEFLATE stream appended to `output`.
-    public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
-        if !isInitialized {
-            let status = czlib_deflateInit2(&stream, Self.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-            // Only allocation failure or bad constants can fail here; both are fatal bugs.
-            precondition(status == Z_OK, "deflateInit2 failed: \(status)")
-            isInitialized = true
-        } else {
-            deflateReset(&stream)
-        }
-        let bound = Int(deflateBound(&stream, uLong(input.count)))
-        let start = output.count
-        output.reserveCapacity(start + bound)
-        // Grow once to the bound, compress in place, then trim.
-        output.append(contentsOf: repeatElement(0, count: bound))
-        let written: Int = output.withUnsafeMutableBufferPointer { out in
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(input.count)
-            stream.next_out = out.baseAddress! + start
-            stream.avail_out = uInt(bound)
-            let status = deflate(&stream, Z_FINISH)
-            precondition(status == Z_STREAM_END, "deflate within deflateBound must finish: \(status)")
-            return bound - Int(stream.avail_out)
-        }
-        output.removeLast(bound - written)
-    }
-}
-
 /// Why a stored payload did not inflate to a valid block.
 public enum InflateError: Error, Hashable, Sendable {
     /// zlib rejected the stream (its message is kept).
