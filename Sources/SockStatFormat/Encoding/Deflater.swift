@@ -417,16 +417,21 @@ final class HuffmanTable {
 }
 
 extension UInt16 {
-    /// The low `count` bits in reverse order.
+    /// The low `count` (1…15) bits in reverse order.
     fileprivate func bitReversed(_ count: Int) -> UInt16 {
-        var value = self
-        var result: UInt16 = 0
-        for _ in 0..<count {
-            result = result << 1 | value & 1
-            value >>= 1
-        }
-        return result
+        return (UInt16(reverseByte(UInt8(truncatingIfNeeded: self))) << 8
+            | UInt16(reverseByte(UInt8(truncatingIfNeeded: self >> 8)))) >> (16 - count)
     }
+}
+
+@inline(__always)
+private func reverseByte(_ byte: UInt8) -> UInt8 {
+    // Swap nibbles, pairs, then bits.
+    var value = byte
+    value = value >> 4 | value << 4
+    value = (value & 0xCC) >> 2 | (value & 0x33) << 2
+    value = (value & 0xAA) >> 1 | (value & 0x55) << 1
+    return value
 }
 
 /// Builds length-limited Huffman codes without allocating: symbols sorted by
@@ -441,6 +446,7 @@ final class HuffmanBuilder {
     /// Codes per length; a Huffman tree over n symbols is at most n − 1
     /// deep, and lengths up to the limit (at most 15) are read.
     private let perLength: UnsafeMutablePointer<Int>
+    private let buckets: UnsafeMutablePointer<Int>
     private let maxSymbols: Int
 
     init(maxSymbols: Int) {
@@ -450,6 +456,7 @@ final class HuffmanBuilder {
         scratchKeys = .allocate(capacity: maxSymbols)
         scratchOrder = .allocate(capacity: maxSymbols)
         perLength = .allocate(capacity: maxSymbols + 16)
+        buckets = .allocate(capacity: 256)
     }
 
     deinit {
@@ -458,6 +465,7 @@ final class HuffmanBuilder {
         scratchKeys.deallocate()
         scratchOrder.deallocate()
         perLength.deallocate()
+        buckets.deallocate()
     }
 
     /// Sets `table`'s lengths (at most `limit`) and codes from its
@@ -504,27 +512,43 @@ final class HuffmanBuilder {
     /// Stable sort of the first `count` scratch entries by key (below
     /// 65,536) into `keys`/`order`: low byte, then high byte.
     private func sortByKey(_ count: Int) {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { start in
-            func pass(_ fromKeys: UnsafeMutablePointer<UInt32>, _ fromOrder: UnsafeMutablePointer<UInt16>,
-                      _ toKeys: UnsafeMutablePointer<UInt32>, _ toOrder: UnsafeMutablePointer<UInt16>, shift: UInt32) {
-                start.initialize(repeating: 0)
-                for index in 0..<count { start[Int(fromKeys[index] >> shift & 0xFF)] += 1 }
-                var total = 0
-                for bucket in 0..<256 {
-                    let size = start[bucket]
-                    start[bucket] = total
-                    total += size
+        // Few symbols (the code-length code, most distance codes): insertion
+        // sort, which is as stable as the radix passes.
+        if count <= 32 {
+            for index in 0..<count {
+                let key = scratchKeys[index]
+                let symbol = scratchOrder[index]
+                var slot = index
+                while slot > 0, keys[slot - 1] > key {
+                    keys[slot] = keys[slot - 1]
+                    order[slot] = order[slot - 1]
+                    slot -= 1
                 }
-                for index in 0..<count {
-                    let bucket = Int(fromKeys[index] >> shift & 0xFF)
-                    toKeys[start[bucket]] = fromKeys[index]
-                    toOrder[start[bucket]] = fromOrder[index]
-                    start[bucket] += 1
-                }
+                keys[slot] = key
+                order[slot] = symbol
             }
-            pass(scratchKeys, scratchOrder, keys, order, shift: 0)
-            pass(keys, order, scratchKeys, scratchOrder, shift: 8)
+            return
         }
+        let start = buckets
+        func pass(_ fromKeys: UnsafeMutablePointer<UInt32>, _ fromOrder: UnsafeMutablePointer<UInt16>,
+                  _ toKeys: UnsafeMutablePointer<UInt32>, _ toOrder: UnsafeMutablePointer<UInt16>, shift: UInt32) {
+            start.update(repeating: 0, count: 256)
+            for index in 0..<count { start[Int(fromKeys[index] >> shift & 0xFF)] += 1 }
+            var total = 0
+            for bucket in 0..<256 {
+                let size = start[bucket]
+                start[bucket] = total
+                total += size
+            }
+            for index in 0..<count {
+                let bucket = Int(fromKeys[index] >> shift & 0xFF)
+                toKeys[start[bucket]] = fromKeys[index]
+                toOrder[start[bucket]] = fromOrder[index]
+                start[bucket] += 1
+            }
+        }
+        pass(scratchKeys, scratchOrder, keys, order, shift: 0)
+        pass(keys, order, scratchKeys, scratchOrder, shift: 8)
         keys.update(from: scratchKeys, count: count)
         order.update(from: scratchOrder, count: count)
     }
