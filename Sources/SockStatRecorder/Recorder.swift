@@ -61,6 +61,25 @@ public struct RecorderMetrics: Hashable, Sendable {
     public var writeErrors = 0
 }
 
+/// What a poll reads and computes.
+struct PollState {
+    var tracker = DeltaTracker()
+    var snapshot = CounterSnapshot()
+    var event = Event(time: 0, duration: 0, counts: [])
+
+    /// Reads `source` and sets `event` to the deltas since the previous
+    /// poll; returns whether there is an event to record.
+    mutating func read(_ source: any CounterSource, at reading: ClockReading, after previous: ClockReading?) throws -> Bool {
+        try source.read(into: &snapshot)
+        guard tracker.update(with: snapshot, into: &event.counts), let previous else { return false }
+        let elapsed = Int64(bitPattern: reading.monotonicMilliseconds &- previous.monotonicMilliseconds)
+        event.time = previous.wallMilliseconds
+        event.duration = max(elapsed, 0)
+        event.isCellular = snapshot.isCellular
+        return true
+    }
+}
+
 /// The recorder's state, driven one poll at a time. Not thread-safe: the
 /// `Recorder` serializes access; tests and replays drive it directly.
 final class RecorderCore {
@@ -69,9 +88,10 @@ final class RecorderCore {
     let logger: Logger
     private let writer: SegmentLogWriter
     private let retention: Retention
-    private var tracker = DeltaTracker()
-    private var snapshot = CounterSnapshot()
-    private var event = Event(time: 0, duration: 0, counts: [])
+    /// One struct, so a poll works on it in place: a class's stored
+    /// properties passed to one another are copied (retained) and checked
+    /// for exclusive access at run time, at every poll.
+    private var polling = PollState()
     private var previous: ClockReading?
     private var blockStart: UInt64?
     private var metricsBase = RecorderMetrics()
@@ -90,7 +110,7 @@ final class RecorderCore {
         writer = try SegmentLogWriter(directory: options.directory, options: writerOptions, creationTime: wallClock)
         retention = Retention(directory: options.directory, maxTotalBytes: options.maxTotalBytes,
                               maxAgeMilliseconds: options.maxAgeMilliseconds)
-        event.counts.reserveCapacity(16)
+        polling.event.counts.reserveCapacity(16)
         let retention = self.retention
         writer.willWrite = { [unowned self] bytes, open, openBytes in
             metricsBase.segmentsDeleted += retention.makeRoom(for: bytes, openSegment: open, openBytes: openBytes, now: lastWall)
@@ -121,20 +141,17 @@ final class RecorderCore {
             }
         }
         do {
-            try source.read(into: &snapshot)
+            guard try polling.read(source, at: reading, after: previous) else {
+                previous = reading
+                return
+            }
         } catch {
             metricsBase.sourceErrors += 1
             logger.warning("sockstatlog: cannot read counters: \(error)")
             return
         }
-        defer { previous = reading }
-        if tracker.update(with: snapshot, into: &event.counts), let previous {
-            let elapsed = Int64(bitPattern: reading.monotonicMilliseconds &- previous.monotonicMilliseconds)
-            event.time = previous.wallMilliseconds
-            event.duration = max(elapsed, 0)
-            event.isCellular = snapshot.isCellular
-            append(event, at: reading)
-        }
+        previous = reading
+        append(polling.event, at: reading)
     }
 
     private func append(_ event: Event, at reading: ClockReading) {
@@ -184,7 +201,7 @@ final class RecorderCore {
 
     /// Forgets the previous snapshot: the next poll is a baseline (after a pause).
     func rebaseline() {
-        tracker.reset()
+        polling.tracker.reset()
         previous = nil
     }
 
@@ -205,8 +222,8 @@ final class RecorderCore {
         result.bytes = written.bytes
         result.segments = written.segments
         result.writeErrors = written.writeErrors
-        result.counterResets = tracker.resets
-        result.counterWraps = tracker.wraps
+        result.counterResets = polling.tracker.resets
+        result.counterWraps = polling.tracker.wraps
         return result
     }
 }

@@ -20,6 +20,9 @@ struct DrainTests {
         var options = RecorderOptions(directory: directory.path)
         options.maxSegmentBytes = 4096
         options.flushIntervalMilliseconds = 1_000
+        // These tests check what shutdown writes, not how fast: a debug build
+        // among parallel tests on a loaded machine once missed the 1 s default.
+        options.shutdownTimeoutMilliseconds = 30_000
         return try Recorder(source: source, options: options, clock: ManualClock())
     }
 
