@@ -30,6 +30,12 @@ struct DeflaterTests {
         // The densest block HostileMemoryTests decodes: `0C 00` over and over.
         var records = [UInt8](repeating: 0, count: 4 << 20)
         for index in stride(from: 0, to: records.count, by: 2) { records[index] = 0x0C }
+        // A piece of 65,533 literals and one 4-byte match covers 65,537 bytes:
+        // stored, it takes two stored blocks, so the stream has three stored
+        // blocks for two pieces.
+        var matchAtPieceEnd = (0..<65_533).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        matchAtPieceEnd += matchAtPieceEnd[65_526..<65_530]
+        matchAtPieceEnd += (0..<8).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         return [
             ("empty", []),
             ("one byte", [42]),
@@ -45,6 +51,7 @@ struct DeflaterTests {
             ("one piece exactly", (0..<65_534).map { UInt8(truncatingIfNeeded: $0 % 13) }),
             ("one piece and a byte", (0..<65_535).map { UInt8(truncatingIfNeeded: $0 % 13) }),
             ("two symbols", (0..<1000).map { UInt8($0 % 2) }),
+            ("a piece longer than a stored block", matchAtPieceEnd),
         ]
     }()
 
@@ -56,10 +63,12 @@ struct DeflaterTests {
         var output: [UInt8] = []
         try stored.withUnsafeBytes { try Inflater().inflate($0, into: &output) }
         #expect(output.count == input.count && output == input, "\(name): \(output.count) bytes back of \(input.count)")
-        // Never more than stored blocks would take: 5 bytes per piece (at
-        // least 65,534 bytes) or stored block, one to align.
-        let blocks = max(1, (input.count + Deflater.maximumTokens - 1) / Deflater.maximumTokens)
-        #expect(stored.count <= input.count + 5 * blocks + 1, "\(name): \(stored.count) bytes")
+        // Never more than stored blocks would take: 5 bytes for each stored
+        // block (65,535 bytes at most) and each piece boundary (a piece holds
+        // 65,534 symbols, so at least that many bytes), one to align.
+        let pieces = max(1, (input.count + Deflater.maximumTokens - 1) / Deflater.maximumTokens)
+        let storedBlocks = (input.count + Deflater.storedBlockBytes - 1) / Deflater.storedBlockBytes
+        #expect(stored.count <= input.count + 5 * (pieces + storedBlocks) + 1, "\(name): \(stored.count) bytes")
     }
 
     @Test func reusedDeflaterGivesTheSameBytesAsAFreshOne() {
