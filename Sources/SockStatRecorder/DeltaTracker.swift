@@ -20,6 +20,9 @@ public struct DeltaTracker {
     private var tx: [UInt64] = []
     private var rx: [UInt64] = []
     private var index: [Label: Int] = [:]
+    /// The source's mark on the labels of the previous poll: the same mark
+    /// again means the same labels, which then need no comparing.
+    private var labelsMark: LabelsMark?
 
     /// Counters that went backwards and were taken as resets.
     public private(set) var resets = 0
@@ -36,6 +39,7 @@ public struct DeltaTracker {
         labels.removeAll(keepingCapacity: true)
         tx.removeAll(keepingCapacity: true)
         rx.removeAll(keepingCapacity: true)
+        labelsMark = nil
         hasBaseline = false
     }
 
@@ -49,7 +53,7 @@ public struct DeltaTracker {
         let known = labels.count
         // Fast path: the previous labels are a prefix of this poll's, in order.
         var aligned = count >= known
-        if aligned {
+        if aligned, snapshot.labelsMark == nil || snapshot.labelsMark != labelsMark {
             for position in 0..<known where snapshot.labels[position] != labels[position] {
                 aligned = false
                 break
@@ -86,6 +90,7 @@ public struct DeltaTracker {
                 rx[position] = snapshot.rx[position]
             }
         }
+        labelsMark = snapshot.labelsMark
         if counts.count > 1 { counts.sort { $0.label < $1.label } }
         return !isBaseline && !counts.isEmpty
     }

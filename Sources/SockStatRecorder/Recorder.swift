@@ -89,13 +89,15 @@ final class RecorderCore {
     private let writer: SegmentLogWriter
     private let retention: Retention
     /// One struct, so a poll works on it in place: a class's stored
-    /// properties passed to one another are copied (retained) and checked
-    /// for exclusive access at run time, at every poll.
-    private var polling = PollState()
-    private var previous: ClockReading?
-    private var blockStart: UInt64?
-    private var metricsBase = RecorderMetrics()
-    private var lastWall: Int64 = 0
+    /// properties passed to one another are copied (retained) at every poll.
+    /// The class is used by one thread at a time (the `Recorder`'s lock), so
+    /// the per-access run-time exclusivity checks of the state a poll touches
+    /// are switched off.
+    @exclusivity(unchecked) private var polling = PollState()
+    @exclusivity(unchecked) private var previous: ClockReading?
+    @exclusivity(unchecked) private var blockStart: UInt64?
+    @exclusivity(unchecked) private var metricsBase = RecorderMetrics()
+    @exclusivity(unchecked) private var lastWall: Int64 = 0
 
     init(source: any CounterSource, options: RecorderOptions, wallClock: @escaping @Sendable () -> Int64, logger: Logger) throws(StoreError) {
         self.options = options

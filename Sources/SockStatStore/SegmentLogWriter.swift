@@ -62,11 +62,14 @@ public final class SegmentLogWriter {
     /// The options in force.
     public let options: SegmentLogOptions
     /// What has been written so far.
-    public private(set) var metrics = SegmentLogMetrics()
+    // Touched at every event. The class is not Sendable and no access to
+    // these spans a call out (the encoder is taken out and put back), so the
+    // run-time exclusivity checks are switched off.
+    @exclusivity(unchecked) public private(set) var metrics = SegmentLogMetrics()
 
     private let deflater = Deflater()
     private var nextSequence: UInt64
-    private var encoder: BlockEncoder?
+    @exclusivity(unchecked) private var encoder: BlockEncoder?
     private var file: FileDescriptor?
     private var filePath = ""
     private var segmentBytes = 0
@@ -145,11 +148,13 @@ public final class SegmentLogWriter {
     ///   counted in `eventsDropped`.
     public func append(_ event: Event) throws {
         var writeFailure: StoreError?
-        if let encoder, let first = encoder.firstEventTime {
+        // Read through the optional, not bound to a copy: a copy of the
+        // encoder retains each of its buffers.
+        if let first = encoder?.firstEventTime, let payloadBytes = encoder?.payloadByteCount {
             let (elapsed, overflow) = event.time.subtractingReportingOverflow(first)
             let outside = overflow || elapsed < 0 || elapsed >= options.flushIntervalMilliseconds
             let limit = min(options.maxBlockPayloadBytes, FormatLimits.maxBlockBytes)
-            if outside || encoder.payloadByteCount + BlockEncoder.payloadBound(of: event) > limit {
+            if outside || payloadBytes + BlockEncoder.payloadBound(of: event) > limit {
                 do { try flush() } catch { writeFailure = error }
             }
         }

@@ -86,6 +86,26 @@ struct DeflaterTests {
         #expect(first == again)
     }
 
+    /// The match table is not cleared between pieces but offset; entries of
+    /// earlier pieces must never match, and when the offset nears its limit
+    /// the table is cleared. Either way the bytes are a fresh Deflater's.
+    @Test(arguments: [Deflater.maximumPieceOffset - 70_000, Deflater.maximumPieceOffset, Deflater.maximumPieceOffset + 1])
+    func pieceOffsetsNearTheirLimitGiveTheSameBytes(_ offset: Int) {
+        let deflater = Deflater()
+        for (name, input) in Self.inputs {
+            var fresh: [UInt8] = []
+            input.withUnsafeBytes { Deflater().compress($0, appendingTo: &fresh) }
+            // Twice: the second pass meets the first's entries in the table.
+            deflater.pieceOffset = offset
+            for pass in 0..<2 {
+                var reused: [UInt8] = []
+                input.withUnsafeBytes { deflater.compress($0, appendingTo: &reused) }
+                #expect(reused == fresh, "\(name), pass \(pass)")
+            }
+            #expect(deflater.pieceOffset <= Deflater.maximumPieceOffset + Deflater.maximumTokens * 258)
+        }
+    }
+
     /// On real block payloads (the fixture cut from the reference workload),
     /// the output is no larger than zlib's Huffman-only streams and within 2%
     /// of zlib level 6, which adds LZ77 matching.

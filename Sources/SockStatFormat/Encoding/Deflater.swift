@@ -54,8 +54,15 @@ public final class Deflater {
     private let distanceCode: UnsafeMutablePointer<UInt8>
     /// Lengths and extra bits of the code-length symbols 0…18.
     private let extraBits: UnsafeMutablePointer<UInt8>
-    /// Last position + 1 (0: none) of each 4-byte hash in the current piece.
+    /// Last position of each 4-byte hash, as `pieceOffset` + position + 1
+    /// (0: none). Entries at or below the current piece's offset are from
+    /// earlier pieces and count as none, so the table is cleared only when
+    /// offsets near Int32.max, not for every piece.
     private let recent: UnsafeMutablePointer<Int32>
+    /// Internal, not private, for the tests that start it near its limit.
+    var pieceOffset = 0
+    /// The largest offset a piece may start at: its entries stay below Int32.max.
+    static let maximumPieceOffset = Int(Int32.max) - maximumTokens * maximumMatch - 1
     /// One piece parsed: a literal byte (distance 0), or distance << 8 | length − 3.
     private var tokens: UnsafeMutablePointer<UInt32>
     private var tokenCapacity = 0
@@ -92,6 +99,7 @@ public final class Deflater {
         extraBits[17] = 3
         extraBits[18] = 7
         recent = .allocate(capacity: 1 << Self.hashBits)
+        recent.initialize(repeating: 0, count: 1 << Self.hashBits)
         tokens = .allocate(capacity: 0)
         let sent = Self.literalLengthSymbols + Self.distanceSymbols
         lengths = .allocate(capacity: sent)
@@ -201,11 +209,14 @@ public final class Deflater {
     private func parse(_ input: UnsafeRawBufferPointer, from start: Int) -> Int {
         literalLengths.frequencies.update(repeating: 0, count: Self.literalLengthSymbols)
         distances.frequencies.update(repeating: 0, count: Self.distanceSymbols)
-        recent.update(repeating: 0, count: 1 << Self.hashBits)
         tokenCount = 0
         guard start < input.count else { return start }
-        // Positions are relative to the piece (at most 65,534 matches of 258
-        // bytes), so they fit the table's Int32.
+        // A piece spans at most 65,534 matches of 258 bytes.
+        if pieceOffset > Self.maximumPieceOffset {
+            recent.update(repeating: 0, count: 1 << Self.hashBits)
+            pieceOffset = 0
+        }
+        let offset = pieceOffset
         let base = input.baseAddress! + start
         let literalFrequencies = literalLengths.frequencies
         let distanceFrequencies = distances.frequencies
@@ -218,8 +229,8 @@ public final class Deflater {
                 // Little-endian on every host, so the output is the same everywhere.
                 let word = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt32.self))
                 let hash = Int((word &* 2_654_435_761) >> (32 - UInt32(Self.hashBits)))
-                let candidate = Int(recent[hash]) - 1
-                recent[hash] = Int32(position + 1)
+                let candidate = Int(recent[hash]) - offset - 1  // negative: none in this piece
+                recent[hash] = Int32(offset + position + 1)
                 if candidate >= 0, position - candidate <= Self.window,
                    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: candidate, as: UInt32.self)) == word {
                     let longest = min(Self.maximumMatch, end - position)
@@ -233,7 +244,7 @@ public final class Deflater {
                     // with a short period keeps matching at a short distance.
                     for inside in max(position + 1, position + length - 3)..<(position + length) where end - inside >= Self.minimumMatch {
                         let word = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: inside, as: UInt32.self))
-                        recent[Int((word &* 2_654_435_761) >> (32 - UInt32(Self.hashBits)))] = Int32(inside + 1)
+                        recent[Int((word &* 2_654_435_761) >> (32 - UInt32(Self.hashBits)))] = Int32(offset + inside + 1)
                     }
                     let distance = position - candidate
                     tokens[count] = UInt32(distance) << 8 | UInt32(length - 3)
@@ -251,6 +262,8 @@ public final class Deflater {
             position += 1
         }
         tokenCount = count
+        // Every entry this piece wrote is at most offset + position.
+        pieceOffset = offset + position
         return start + position
     }
 

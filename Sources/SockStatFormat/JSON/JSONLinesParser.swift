@@ -434,6 +434,15 @@ private struct LineCursor {
                 throw error("leading zero in number")
             }
         } else {
+            // Nineteen digits cannot pass UInt64.max (10^19 - 1 < 2^64 - 1):
+            // those are summed unchecked, only longer numbers checked.
+            let uncheckedEnd = min(bytes.count, index + 19)
+            while index < uncheckedEnd {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                magnitude = magnitude &* 10 &+ UInt64(digit)
+                index += 1
+            }
             while let byte = peek, Self.isDigit(byte) {
                 if !overflow {
                     let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)

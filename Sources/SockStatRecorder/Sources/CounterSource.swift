@@ -50,11 +50,14 @@ struct LabelsMark: Equatable, Sendable {
 }
 
 extension CounterSnapshot {
-    /// Sets the counters at `position` and leaves the labels (and their
-    /// mark) alone; for sources that found their mark.
-    mutating func setCounters(at position: Int, tx sent: UInt64, rx received: UInt64) {
-        tx[position] = sent
-        rx[position] = received
+    /// Lends the counters for rewriting in place, labels and mark left alone;
+    /// for sources that found their mark and set every counter at once.
+    mutating func withCounters<Result>(
+        _ body: (UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>) -> Result
+    ) -> Result {
+        tx.withUnsafeMutableBufferPointer { tx in
+            rx.withUnsafeMutableBufferPointer { rx in body(tx, rx) }
+        }
     }
 }
 
