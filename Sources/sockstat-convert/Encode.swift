@@ -64,21 +64,24 @@ struct Encode: ParsableCommand {
             throw Exit.cannotCreate
         }
 
-        let parser = JSONLinesParser()
+        // One parser and one event for every line: plain lines then parse
+        // on the fast path and without allocating.
+        var parser = JSONLinesParser()
+        var event = Event(time: 0, duration: 0, counts: [])
         var skipped = 0
         var failure: ExitCode?
         do {
             try LineReader(source, name: inputName).forEachLine { line, number in
-                let event: Event?
+                let found: Bool
                 do {
-                    event = try parser.parse(line, lineNumber: number)
+                    found = try parser.parse(line, lineNumber: number, into: &event)
                 } catch {
                     Diagnostics.report("\(inputName): \(error)")
                     guard skipInvalid else { failure = Exit.dataError; return false }
                     skipped += 1
                     return true
                 }
-                guard let event else { return true }
+                guard found else { return true }
                 do {
                     try writer.append(event)
                 } catch let error as EventError {

@@ -443,12 +443,18 @@ public final class JSONLinesChecks {
     private let segments = SegmentReaderChecks()
     private let deflater = Deflater()
     private let parser = JSONLinesParser()
+    /// The parser replays and encodes use (plain lines on a fast path), kept
+    /// across lines and inputs as they keep it.
+    private var reusing = JSONLinesParser()
+    private var reusedEvent = Event(time: 0, duration: 0, counts: [])
 
     public init() {}
 
     /// Runs `bytes`, split at "\n" as every reader splits them, through the
     /// parser, the canonical writer, the block codec and the replay source:
     /// - a parse error names the line and a column within it (or one past);
+    /// - parsing into a reused event (the fast path for plain lines first)
+    ///   gives the same event, or the same error, as the general parser;
     /// - a parsed event written canonically parses back to itself, and that
     ///   line is a fixed point;
     /// - the parsed events encoded into blocks decode (and write) back to
@@ -474,6 +480,7 @@ public final class JSONLinesChecks {
                 parsed = nil
                 failure = error
             }
+            try checkReusingParser(line, lineNumber: lineNumber, expected: failure.map { .failure($0) } ?? .success(parsed))
             if let error = failure {
                 try require(error.line == lineNumber, "error names line \(error.line), not \(lineNumber)")
                 try require(error.column >= 1 && error.column <= line.count + 1, "error column \(error.column) outside a line of \(line.count) bytes")
@@ -505,6 +512,24 @@ public final class JSONLinesChecks {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
         if bytes.isEmpty || bytes.last == 0x0A { lines.removeLast() }
         return lines
+    }
+
+    func checkReusingParser(_ line: [UInt8], lineNumber: Int, expected: Result<Event?, JSONLineError>) throws {
+        let reused: Result<Bool, JSONLineError> = line.withUnsafeBytes { bytes in
+            Result { () throws(JSONLineError) -> Bool in
+                try reusing.parse(bytes, lineNumber: lineNumber, into: &reusedEvent)
+            }
+        }
+        switch (expected, reused) {
+        case (.success(let event?), .success(true)):
+            try require(reusedEvent == event, "line \(lineNumber): the reusing parser gives another event")
+        case (.success(nil), .success(false)):
+            break
+        case (.failure(let error), .failure(let reusedError)):
+            try require(reusedError == error, "line \(lineNumber): the reusing parser gives another error: \(reusedError)")
+        default:
+            throw FuzzCheckFailure(description: "line \(lineNumber): the general parser gives \(expected), the reusing one \(reused)")
+        }
     }
 
     func checkRoundTrip(_ event: Event) throws {

@@ -41,7 +41,8 @@ public struct JSONLinesParser: Sendable {
 
     /// Labels already handed out, given out again when a line names them:
     /// a replay names the same few labels hundreds of thousands of times.
-    private var internedLabels: [Label] = []
+    /// Internal, not private, for the plain-line fast path.
+    var internedLabels: [Label] = []
     /// Where a label is decoded before it is looked up; reused.
     private var labelScratch: [UInt8] = []
 
@@ -76,6 +77,9 @@ public struct JSONLinesParser: Sendable {
     /// Returns false, leaving `event` empty, for a blank line. After an
     /// error `event` holds no meaningful value.
     public mutating func parse(_ line: UnsafeRawBufferPointer, lineNumber: Int, into event: inout Event) throws(JSONLineError) -> Bool {
+        // Lines shaped as canonical ones are read in one pass; the general
+        // parser reads the rest (and finds their errors).
+        if PlainLineScanner.parse(line, into: &event, interned: &internedLabels) { return true }
         var cursor = LineCursor(bytes: line, lineNumber: lineNumber)
         swap(&cursor.counts, &event.counts)
         cursor.counts.removeAll(keepingCapacity: true)
