@@ -18,22 +18,24 @@ public struct BlockEncoder {
     private var ids: [Label: UInt32] = [:]
     private var definedInBlock: [Bool] = []
     private var definedList: [UInt32] = []
+    /// The block's payload is `payload[..<payloadCount]`. The array only
+    /// grows (zero-filled, doubling), so an event is written through a
+    /// pointer into room already there rather than by growing the array.
     private var payload: [UInt8] = []
+    private var payloadCount = 0
     private var previousEnd: Int64 = 0
     private var previousDuration: Int64 = 0
-    private var order: [Int] = []
-    private var eventIDs: [UInt32] = []
     private var stored: [UInt8] = []
     private var definedLabels: [Label] = []
 
     /// Creates an encoder for the segment numbered `segmentSequence`.
     public init(segmentSequence: UInt64) {
         self.segmentSequence = segmentSequence
-        payload.reserveCapacity(4096)
+        payload = [UInt8](repeating: 0, count: 4096)
     }
 
     /// The uncompressed payload size of the block so far.
-    public var payloadByteCount: Int { payload.count }
+    public var payloadByteCount: Int { payloadCount }
 
     /// The number of distinct labels defined in this segment so far.
     public var labelCount: Int { ids.count }
@@ -55,53 +57,71 @@ public struct BlockEncoder {
     ///   label, or needs a label id beyond `FormatLimits.labelIDLimit` (then
     ///   `needsNewSegment` is true). Nothing is changed when it throws.
     public mutating func append(_ event: Event) throws(EventError) {
-        let counts = event.counts
-        guard counts.count <= FormatLimits.maxLabelsPerEvent else {
-            throw EventError("\(counts.count) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
+        let labels = event.counts.count
+        guard labels <= FormatLimits.maxLabelsPerEvent else {
+            throw EventError("\(labels) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
         }
+        // The event's label order and ids are scratch on the stack (for a
+        // few labels), not arrays kept and emptied at every event.
+        let result = withUnsafeTemporaryAllocation(of: Int.self, capacity: labels) { order in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: labels) { eventIDs in
+                append(event, order: order, eventIDs: eventIDs)
+            }
+        }
+        if let error = result { throw error }
+    }
+
+    /// `append(_:)` with scratch for the label order and ids, as many as labels.
+    private mutating func append(
+        _ event: Event, order: UnsafeMutableBufferPointer<Int>, eventIDs: UnsafeMutableBufferPointer<UInt32>
+    ) -> EventError? {
+        let counts = event.counts
         // Canonical (bytewise) label order, without touching the caller's
         // array; callers usually pass it sorted already.
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: counts.indices)
-        if counts.count > 1 {
-            var sorted = true
-            for index in 1..<counts.count where !(counts[index - 1].label < counts[index].label) {
-                sorted = false
-                break
-            }
-            if !sorted { order.sort { counts[$0].label < counts[$1].label } }
+        var sorted = true
+        for index in counts.indices {
+            order[index] = index
+            if index > 0, sorted, !(counts[index - 1].label < counts[index].label) { sorted = false }
+        }
+        if !sorted {
+            var scratch = order  // the same memory: a buffer sorts through a copy of its pointer
+            scratch.sort { counts[$0].label < counts[$1].label }
         }
         // Validate everything and look the ids up before changing anything.
-        eventIDs.removeAll(keepingCapacity: true)
         var newLabels = 0
-        for (position, index) in order.enumerated() {
-            let label = counts[index].label
+        for position in 0..<counts.count {
+            let label = counts[order[position]].label
             guard label.bytes.count <= FormatLimits.maxLabelBytes else {
-                throw EventError("label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
+                return EventError("label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
             }
             if position > 0, counts[order[position - 1]].label == label {
-                throw EventError("label \"\(label)\" appears twice in one event")
+                return EventError("label \"\(label)\" appears twice in one event")
             }
             let id = knownID(of: label)
             if id == nil { newLabels += 1 }
-            eventIDs.append(id ?? Self.unassigned)
+            eventIDs[position] = id ?? Self.unassigned
         }
         guard ids.count + newLabels <= FormatLimits.labelIDLimit else {
-            throw EventError("label dictionary full", needsNewSegment: true)
+            return EventError("label dictionary full", needsNewSegment: true)
         }
 
+        reserve(Self.payloadBound(of: event))
         if firstEventTime == nil {
             firstEventTime = event.time
-            Varint.append(segmentSequence, to: &payload)
-            Varint.append(nextBlockIndex, to: &payload)
-            Varint.append(ZigZag.encode(event.time), to: &payload)
+            let index = nextBlockIndex
+            let sequence = segmentSequence
+            write { cursor in
+                var written = Varint.write(sequence, to: cursor)
+                written += Varint.write(index, to: cursor + written)
+                return written + Varint.write(ZigZag.encode(event.time), to: cursor + written)
+            }
             previousEnd = event.time
             previousDuration = 0
         }
 
-        for (position, index) in order.enumerated() {
+        for position in 0..<counts.count {
             var id = eventIDs[position]
-            let label = counts[index].label
+            let label = counts[order[position]].label
             if id == Self.unassigned {
                 id = UInt32(ids.count)
                 ids[label] = id
@@ -113,9 +133,14 @@ public struct BlockEncoder {
                 definedList.append(id)
                 definedLabels.append(label)
                 let bodyLength = Varint.encodedSize(UInt64(id)) + label.bytes.count
-                Varint.append(UInt64(bodyLength) << 3 | RecordType.label, to: &payload)
-                Varint.append(UInt64(id), to: &payload)
-                payload.append(contentsOf: label.bytes)
+                write { cursor in
+                    var written = Varint.write(UInt64(bodyLength) << 3 | RecordType.label, to: cursor)
+                    written += Varint.write(UInt64(id), to: cursor + written)
+                    label.bytes.withUnsafeBufferPointer { bytes in
+                        (cursor + written).update(from: bytes.baseAddress!, count: bytes.count)
+                    }
+                    return written + label.bytes.count
+                }
             }
         }
 
@@ -123,9 +148,10 @@ public struct BlockEncoder {
         let gap = ZigZag.encode(event.time &- previousEnd)
         let durationDelta = ZigZag.encode(event.duration &- previousDuration)
         var bodyLength = (gap == 0 ? 0 : Varint.encodedSize(gap)) + Varint.encodedSize(durationDelta)
-        for (position, index) in order.enumerated() {
+        for position in 0..<counts.count {
+            let entry = counts[order[position]]
             bodyLength += Varint.encodedSize(UInt64(eventIDs[position]))
-                + Varint.encodedSize(counts[index].tx) + Varint.encodedSize(counts[index].rx)
+                + Varint.encodedSize(entry.tx) + Varint.encodedSize(entry.rx)
         }
         let type: UInt64
         switch (event.isCellular, gap == 0) {
@@ -134,25 +160,39 @@ public struct BlockEncoder {
         case (false, true): type = RecordType.adjacentEvent
         case (true, true): type = RecordType.adjacentCellularEvent
         }
-        // Written in place: grow once, then store the varints through a pointer.
         let header = UInt64(bodyLength) << 3 | type
-        let start = payload.count
-        let total = Varint.encodedSize(header) + bodyLength
-        payload.append(contentsOf: repeatElement(0, count: total))
-        payload.withUnsafeMutableBufferPointer { buffer in
-            var cursor = buffer.baseAddress! + start
+        write { start in
+            var cursor = start
             cursor += Varint.write(header, to: cursor)
             if gap != 0 { cursor += Varint.write(gap, to: cursor) }
             cursor += Varint.write(durationDelta, to: cursor)
-            for (position, index) in order.enumerated() {
+            for position in 0..<counts.count {
+                let entry = counts[order[position]]
                 cursor += Varint.write(UInt64(eventIDs[position]), to: cursor)
-                cursor += Varint.write(counts[index].tx, to: cursor)
-                cursor += Varint.write(counts[index].rx, to: cursor)
+                cursor += Varint.write(entry.tx, to: cursor)
+                cursor += Varint.write(entry.rx, to: cursor)
             }
+            return start.distance(to: cursor)
         }
         previousEnd = event.time &+ event.duration
         previousDuration = event.duration
         eventCount += 1
+        return nil
+    }
+
+    /// Makes room for `bytes` more payload bytes.
+    private mutating func reserve(_ bytes: Int) {
+        let needed = payloadCount + bytes
+        if needed > payload.count {
+            payload.append(contentsOf: repeatElement(0, count: max(needed, 2 * payload.count) - payload.count))
+        }
+    }
+
+    /// Runs `body` at the end of the payload, in room `reserve` made, and
+    /// counts the bytes it says it wrote.
+    private mutating func write(_ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let start = payloadCount
+        payloadCount += payload.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
     }
 
     private static let unassigned = UInt32.max
@@ -172,12 +212,12 @@ public struct BlockEncoder {
     public mutating func finishBlock(using deflater: Deflater, appendingTo out: inout [UInt8]) {
         guard eventCount > 0 else { return }
         stored.removeAll(keepingCapacity: true)
-        payload.withUnsafeBytes { deflater.compress($0, appendingTo: &stored) }
+        payload.withUnsafeBytes { deflater.compress(UnsafeRawBufferPointer(rebasing: $0[..<payloadCount]), appendingTo: &stored) }
         stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
         for id in definedList { definedInBlock[Int(id)] = false }
         definedList.removeAll(keepingCapacity: true)
         definedLabels.removeAll(keepingCapacity: true)
-        payload.removeAll(keepingCapacity: true)
+        payloadCount = 0
         eventCount = 0
         firstEventTime = nil
         nextBlockIndex += 1
