@@ -90,14 +90,16 @@ public struct BlockEncoder {
         // Validate everything and look the ids up before changing anything.
         var newLabels = 0
         for position in 0..<counts.count {
-            let label = counts[order[position]].label
-            guard label.bytes.count <= FormatLimits.maxLabelBytes else {
-                return EventError("label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
+            // Labels are read in place, not bound to a local: a local copy
+            // retains and releases each label at every event.
+            let size = counts[order[position]].label.bytes.count
+            guard size <= FormatLimits.maxLabelBytes else {
+                return EventError("label of \(size) bytes (limit \(FormatLimits.maxLabelBytes))")
             }
-            if position > 0, counts[order[position - 1]].label == label {
-                return EventError("label \"\(label)\" appears twice in one event")
+            if position > 0, counts[order[position - 1]].label == counts[order[position]].label {
+                return EventError("label \"\(counts[order[position]].label)\" appears twice in one event")
             }
-            let id = knownID(of: label)
+            let id = knownID(of: counts[order[position]].label)
             if id == nil { newLabels += 1 }
             eventIDs[position] = id ?? Self.unassigned
         }
@@ -121,14 +123,14 @@ public struct BlockEncoder {
 
         for position in 0..<counts.count {
             var id = eventIDs[position]
-            let label = counts[order[position]].label
             if id == Self.unassigned {
                 id = UInt32(ids.count)
-                ids[label] = id
+                ids[counts[order[position]].label] = id
                 definedInBlock.append(false)
                 eventIDs[position] = id
             }
             if !definedInBlock[Int(id)] {
+                let label = counts[order[position]].label
                 definedInBlock[Int(id)] = true
                 definedList.append(id)
                 definedLabels.append(label)

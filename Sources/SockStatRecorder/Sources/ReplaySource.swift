@@ -247,7 +247,13 @@ private struct ReplayState: Sendable {
                 return nil
             }
             locate()
-            let mustRemove = zip(event.counts, eventPositions).contains { overflows($0, at: $1) }
+            // Loops here go by index: iterating the counts would copy (retain
+            // and release) each label.
+            var mustRemove = false
+            for index in event.counts.indices where overflows(index) {
+                mustRemove = true
+                break
+            }
             guard event.time != clock.wallMilliseconds || mustRemove else {
                 // The previous end poll already stands at tᵢ: it is the start poll.
                 return end()
@@ -261,7 +267,8 @@ private struct ReplayState: Sendable {
             )
             // Absent, not reset to zero: a drop from a small value could look
             // like a 32-bit wrap to the recorder. Absent labels count from zero.
-            for (entry, position) in zip(event.counts, eventPositions) where overflows(entry, at: position) {
+            for index in event.counts.indices where overflows(index) {
+                let position = eventPositions[index]
                 labelsVersion += 1
                 present[position] = false
                 tx[position] = 0
@@ -272,23 +279,25 @@ private struct ReplayState: Sendable {
         }
     }
 
-    /// Whether adding `entry` to the label at `position` overflows UInt64.
-    private func overflows(_ entry: LabelCounts, at position: Int) -> Bool {
-        tx[position].addingReportingOverflow(entry.tx).overflow
-            || rx[position].addingReportingOverflow(entry.rx).overflow
+    /// Whether adding the event's `index`th counts to its label overflows UInt64.
+    private func overflows(_ index: Int) -> Bool {
+        let position = eventPositions[index]
+        return tx[position].addingReportingOverflow(event.counts[index].tx).overflow
+            || rx[position].addingReportingOverflow(event.counts[index].rx).overflow
     }
 
     /// Fills `eventPositions` with the positions of the event's labels,
     /// adding labels not seen before (absent until their end poll).
     private mutating func locate() {
         eventPositions.removeAll(keepingCapacity: true)
-        for entry in event.counts {
-            if let position = position(of: entry.label) {
+        for index in event.counts.indices {
+            if let position = position(of: event.counts[index].label) {
                 eventPositions.append(position)
             } else {
+                let label = event.counts[index].label
                 let position = labels.count
-                positions[entry.label] = position
-                labels.append(entry.label)
+                positions[label] = position
+                labels.append(label)
                 tx.append(0)
                 rx.append(0)
                 present.append(false)
@@ -310,10 +319,11 @@ private struct ReplayState: Sendable {
     /// The end poll of the current event, whose labels were located and
     /// whose start poll is the current one.
     private mutating func end() -> ClockReading {
-        for (entry, position) in zip(event.counts, eventPositions) {
+        for index in event.counts.indices {
+            let position = eventPositions[index]
             // Cannot overflow: the start poll removed labels that would.
-            tx[position] += entry.tx
-            rx[position] += entry.rx
+            tx[position] += event.counts[index].tx
+            rx[position] += event.counts[index].rx
             if !present[position] {
                 labelsVersion += 1
                 present[position] = true
