@@ -46,7 +46,10 @@ public struct DeltaTracker {
     /// Compares `snapshot` with the previous one and replaces `counts` with the
     /// labels that changed, sorted by label. Returns false for the baseline.
     public mutating func update(with snapshot: CounterSnapshot, into counts: inout [LabelCounts]) -> Bool {
-        counts.removeAll(keepingCapacity: true)
+        // Entries are overwritten in place; one already holding the label
+        // keeps it, so a label that changes poll after poll costs no
+        // reference counting.
+        var used = 0
         let isBaseline = !hasBaseline
         hasBaseline = true
         let count = snapshot.count
@@ -73,7 +76,14 @@ public struct DeltaTracker {
                 received = newRX
             }
             if !isBaseline, sent != 0 || received != 0 {
-                counts.append(LabelCounts(label: snapshot.labels[position], tx: sent, rx: received))
+                if used < counts.count, counts[used].label == snapshot.labels[position] {
+                    counts[used].tx = sent
+                    counts[used].rx = received
+                } else {
+                    let entry = LabelCounts(label: snapshot.labels[position], tx: sent, rx: received)
+                    if used < counts.count { counts[used] = entry } else { counts.append(entry) }
+                }
+                used += 1
             }
         }
         // Remember this poll. Values are copied in place; labels only when they changed.
@@ -90,6 +100,7 @@ public struct DeltaTracker {
                 rx[position] = snapshot.rx[position]
             }
         }
+        if counts.count > used { counts.removeSubrange(used...) }
         labelsMark = snapshot.labelsMark
         if counts.count > 1 { counts.sort { $0.label < $1.label } }
         return !isBaseline && !counts.isEmpty

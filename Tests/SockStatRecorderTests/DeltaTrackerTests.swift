@@ -81,4 +81,39 @@ struct DeltaTrackerTests {
         #expect(tracker.update(with: snapshot([("a", 51, 50)]), into: &result))
         #expect(result == counts([("a", 1, 0)]))
     }
+
+    /// `update` overwrites the result in place, keeping labels already
+    /// there; whatever the array held before, the result must be what a
+    /// fresh array gets. Random polls over a few labels: subsets, orders,
+    /// counters that grow, stay, or fall back.
+    @Test func aReusedResultGivesWhatAFreshOneGives() {
+        // A fixed-seed linear congruential sequence: the same polls every run.
+        var state: UInt64 = 0xDE17A
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        let pool = ["a", "b", "dns", "eth0", "wlan0", "z"].map { Label($0) }
+        var values = [UInt64](repeating: 0, count: pool.count)
+        var reusing = DeltaTracker()
+        var fresh = DeltaTracker()
+        var reused = counts([("stale", 1, 1), ("zz", 2, 2), ("a", 3, 3)])
+        for poll in 0..<5000 {
+            var snapshot = CounterSnapshot()
+            var order = Array(pool.indices)
+            for position in order.indices.reversed() { order.swapAt(position, Int(next() % UInt64(position + 1))) }
+            for index in order where next() % 4 != 0 {
+                switch next() % 8 {
+                case 0: values[index] = next() % 100  // may fall back: a reset
+                case 1, 2, 3: values[index] += next() % 1000
+                default: break
+                }
+                snapshot.append(pool[index], tx: values[index], rx: values[index] / 2)
+            }
+            var expected: [LabelCounts] = []
+            let changed = fresh.update(with: snapshot, into: &expected)
+            #expect(reusing.update(with: snapshot, into: &reused) == changed, "poll \(poll)")
+            #expect(reused == expected, "poll \(poll)")
+        }
+    }
 }

@@ -42,18 +42,28 @@ struct PlainLineScanner {
         else { return false }
         let isCellular = take(",\"c\":1")
         guard take(",\"s\":{") else { return false }
-        event.counts.removeAll(keepingCapacity: true)
+        // Entries are overwritten in place, and an entry whose label has the
+        // bytes just read keeps its label: most lines name the labels of the
+        // line before, which then costs no reference counting.
+        var used = 0
         if !take("}") {
             var previous: UnsafeBufferPointer<UInt8>?
             while true {
-                guard event.counts.count < FormatLimits.maxLabelsPerEvent,
+                guard used < FormatLimits.maxLabelsPerEvent,
                       let name = label(),
                       previous.map({ precedes($0, name) }) ?? true,
                       take(":["), let tx = digits(atMost: Self.digitsOfUInt64),
                       take(","), let rx = digits(atMost: Self.digitsOfUInt64),
                       take("]")
                 else { return false }
-                event.counts.append(LabelCounts(label: Self.label(name, interned: &interned), tx: tx, rx: rx))
+                if used < event.counts.count, Self.bytes(of: event.counts[used].label, equal: name) {
+                    event.counts[used].tx = tx
+                    event.counts[used].rx = rx
+                } else {
+                    let entry = LabelCounts(label: Self.label(name, interned: &interned), tx: tx, rx: rx)
+                    if used < event.counts.count { event.counts[used] = entry } else { event.counts.append(entry) }
+                }
+                used += 1
                 previous = name
                 if take(",") { continue }
                 guard take("}") else { return false }
@@ -61,6 +71,7 @@ struct PlainLineScanner {
             }
         }
         guard take("}"), index == end else { return false }
+        if event.counts.count > used { event.counts.removeSubrange(used...) }
         event.time = Int64(time)  // at most 18 digits: below Int64.max
         event.duration = Int64(duration)
         event.isCellular = isCellular
@@ -144,6 +155,10 @@ struct PlainLineScanner {
             return lhs[offset] < rhs[offset]
         }
         return lhs.count < rhs.count
+    }
+
+    private static func bytes(of label: Label, equal bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        label.bytes.withUnsafeBufferPointer { $0.elementsEqual(bytes) }
     }
 
     /// The interned label with these bytes, or a new one, interned while
