@@ -146,8 +146,11 @@ import Testing
         #expect(out == Array(text.utf8))
     }
 
+    /// Powers of ten and of two with their neighbours: where the digit count
+    /// changes and where its estimate from the bit length does.
     @Test func powersOfTenAndNeighboursMatchSwiftFormatting() {
         var values: [UInt64] = [UInt64.max, UInt64.max - 1]
+        for bit in 0..<64 { values += [1 << bit, (1 << bit) &- 1, (1 << bit) &+ 1] }
         var power: UInt64 = 1
         for _ in 0..<20 {
             values += [power &- 1, power, power &+ 1]
