@@ -561,6 +561,11 @@ final class HuffmanBuilder {
             }
         }
         pass(scratchKeys, scratchOrder, keys, order, shift: 0)
+        // In a small block every frequency is below 256: the low byte sorted
+        // them all, and the high-byte pass would keep the order.
+        var highBytes: UInt32 = 0
+        for index in 0..<count { highBytes |= keys[index] }
+        guard highBytes >= 256 else { return }
         pass(keys, order, scratchKeys, scratchOrder, shift: 8)
         keys.update(from: scratchKeys, count: count)
         order.update(from: scratchOrder, count: count)
