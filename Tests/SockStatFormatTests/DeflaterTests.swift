@@ -106,6 +106,23 @@ struct DeflaterTests {
         }
     }
 
+    /// Moving the offset back leaves entries that point ahead of the
+    /// position, into the same bytes; they must never become a match (a
+    /// negative distance trapped, and read past the input).
+    @Test(arguments: Self.inputs.map(\.0))
+    func entriesFromALaterOffsetNeverMatch(_ name: String) {
+        let input = Self.inputs.first { $0.0 == name }!.1
+        var fresh: [UInt8] = []
+        input.withUnsafeBytes { Deflater().compress($0, appendingTo: &fresh) }
+        let deflater = Deflater()
+        for pass in 0..<2 {
+            deflater.pieceOffset = 1_000
+            var reused: [UInt8] = []
+            input.withUnsafeBytes { deflater.compress($0, appendingTo: &reused) }
+            #expect(reused == fresh, "pass \(pass)")
+        }
+    }
+
     /// On real block payloads (the fixture cut from the reference workload),
     /// the output is no larger than zlib's Huffman-only streams and within 2%
     /// of zlib level 6, which adds LZ77 matching.

@@ -231,7 +231,10 @@ public final class Deflater {
                 let hash = Int((word &* 2_654_435_761) >> (32 - UInt32(Self.hashBits)))
                 let candidate = Int(recent[hash]) - offset - 1  // negative: none in this piece
                 recent[hash] = Int32(offset + position + 1)
-                if candidate >= 0, position - candidate <= Self.window,
+                // One unsigned compare keeps the candidate behind the position
+                // and inside the window, even for an entry from a later offset
+                // (only a test that moves pieceOffset back can leave one).
+                if candidate >= 0, UInt(bitPattern: position &- candidate &- 1) < UInt(Self.window),
                    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: candidate, as: UInt32.self)) == word {
                     let longest = min(Self.maximumMatch, end - position)
                     var length = Self.minimumMatch
