@@ -346,6 +346,19 @@ func theRecordersDeltaTrackerAgrees(_ testCase: ReplayRoundTripCase) throws {
     #expect(poll > 6)
 }
 
+@Test func aSnapshotFilledByAFreedSourceIsRefilledWhole() throws {
+    // A new source often lands at the address of the one just freed; a mark
+    // made from the address let the new source trust the old one's labels.
+    var reused = CounterSnapshot()
+    for round in 0..<64 {
+        let source = ReplaySource(bytes: lines([event(0, 1, [("label\(round)", 1, 1)])]))
+        _ = try source.advance()
+        _ = try source.advance()
+        source.read(into: &reused)
+        #expect(reused.labels == [Label("label\(round)")], "round \(round)")
+    }
+}
+
 // MARK: - Schedule
 
 @Test func baselineIsTheFirstReading() throws {

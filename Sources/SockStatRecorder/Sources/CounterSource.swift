@@ -1,3 +1,4 @@
+import Synchronization
 import SockStatFormat
 
 /// Cumulative byte counters per label at one moment, and whether the current
@@ -45,8 +46,16 @@ public struct CounterSnapshot: Sendable {
 
 /// A source's mark on the labels of a snapshot it filled.
 struct LabelsMark: Equatable, Sendable {
-    var source: ObjectIdentifier
+    /// From `nextIdentity`, never an address: a freed source's address can
+    /// come back as another source's, and its marks must not match.
+    var source: UInt64
     var version: Int
+
+    /// Numbers the sources that mark snapshots, once each, process-wide.
+    static func nextIdentity() -> UInt64 {
+        identities.add(1, ordering: .relaxed).newValue
+    }
+    private static let identities = Atomic<UInt64>(0)
 }
 
 extension CounterSnapshot {

@@ -67,6 +67,8 @@ public final class ReplaySource: CounterSource {
     /// Everything mutable, behind the mutex: `CounterSource` must be
     /// `Sendable`, though a replay is normally driven from one thread.
     private let state: Lock<ReplayState>
+    /// This source's mark on the snapshots it fills.
+    private let identity = LabelsMark.nextIdentity()
 
     /// Opens a JSON-lines file ("-" = standard input).
     ///
@@ -130,9 +132,8 @@ public final class ReplaySource: CounterSource {
     /// Replaces `snapshot` with the cumulative counters at the current poll,
     /// labels in order of first appearance.
     public func read(into snapshot: inout CounterSnapshot) {
-        let mark = LabelsMark(source: ObjectIdentifier(self), version: 0)
         state.withLock { state in
-            let current = LabelsMark(source: mark.source, version: state.labelsVersion)
+            let current = LabelsMark(source: identity, version: state.labelsVersion)
             if snapshot.labelsMark == current {
                 // The labels present are the ones this snapshot holds: copy
                 // counters only, through pointers (a few million a replay).
