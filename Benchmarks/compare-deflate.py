@@ -38,8 +38,8 @@ def payloads(directory):
                 break
             length = struct.unpack_from('<I', data, position + 4)[0]
             try:
-                out.append(zlib.decompress(data[position + 12:position + 12 + length], -15))
-                position += 12 + length
+                out.append(zlib.decompress(data[position + 16:position + 16 + length], -15))
+                position += 16 + length
             except zlib.error:
                 position += 1
     return out
@@ -75,9 +75,9 @@ def frame_lengths(directory):
                 break
             length = struct.unpack_from('<I', data, position + 4)[0]
             try:
-                zlib.decompress(data[position + 12:position + 12 + length], -15)
+                zlib.decompress(data[position + 16:position + 16 + length], -15)
                 yield length
-                position += 12 + length
+                position += 16 + length
             except zlib.error:
                 position += 1
 

@@ -15,7 +15,7 @@ import zlib
 
 INTERVAL = 10_000
 SEGMENT = 256 * 1024
-FRAME = 12
+FRAME = 16
 HEADER = 40
 
 

@@ -99,14 +99,20 @@ def frames(data, start=40):
     while pos < len(data):
         assert data[pos:pos + 4] == MARKER
         (n,) = struct.unpack_from('<I', data, pos + 4)
-        out.append((pos, 12 + n))
-        pos += 12 + n
+        out.append((pos, 16 + n))
+        pos += 16 + n
     return out
 
 
 def frame(stored):
-    n = struct.pack('<I', len(stored))
-    return MARKER + n + struct.pack('<I', zlib.crc32(stored, zlib.crc32(n))) + stored
+    head = MARKER + struct.pack('<II', len(stored), zlib.crc32(stored))
+    return head + struct.pack('<I', zlib.crc32(head)) + stored
+
+
+def forged_header(length):
+    """A frame header whose check holds, claiming `length` stored bytes that are not there."""
+    head = MARKER + struct.pack('<II', length, 0)
+    return head + struct.pack('<I', zlib.crc32(head))
 
 
 def header(seq, ctime, incompat=0, compat=0, version=1):
@@ -175,7 +181,18 @@ def main():
     damaged('flipped-block-marker', flip(base, b2))
     damaged('flipped-block-length', flip(base, b2 + 5, 0x10))
     damaged('flipped-block-checksum', flip(base, b2 + 9))
-    damaged('flipped-block-payload', flip(base, b2 + 12 + l2 // 2))
+    damaged('flipped-header-check', flip(base, b2 + 13))
+    damaged('flipped-block-payload', flip(base, b2 + 16 + l2 // 2))
+    # The last block's length pointing past the end: the header check catches it (not a torn write).
+    (bl, ll) = fr[-1]
+    damaged('flipped-last-block-length', flip(base, bl + 6, 0x01))
+    # Forged frame headers (checks hold, stored bytes absent) where block 2 was, each claiming
+    # most of the file: damage up to block 3, found without checksumming the claims again and again.
+    size = b2 + 32 * 16 + len(base) - b3
+    forged = b''.join(forged_header(size - (b2 + 16 * i) - 16) for i in range(32))
+    damaged('forged-frame-headers', base[:b2] + forged + base[b3:])
+    # Block 2 cut short by block 3 (a torn write with more after it): damage, block 3 is read.
+    damaged('block-cut-short', base[:b2 + l2 // 2] + base[b3:])
     damaged('zeroed-run', base[:b2 + 20] + bytes(40) + base[b2 + 60:])
     damaged('junk-appended', base + b'this is not a block\n')
     # A frame start at the end whose length, though present, is out of range: damage, not a torn tail.
@@ -187,7 +204,7 @@ def main():
     damaged('unsupported-version', fix_header_crc(base[:8] + struct.pack('<H', 2) + base[10:]))
 
     # A CRC-valid block with unknown record types (6, then 0 and 7) before and after its records.
-    stored = base[b2 + 12:b2 + l2]
+    stored = base[b2 + 16:b2 + l2]
     payload = zlib.decompress(stored, -15)
     # Skip the preamble (three varints) to insert right after it.
     pos = 0

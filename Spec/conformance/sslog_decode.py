@@ -4,7 +4,8 @@
 A separate session wrote this from the Spec without reading the Swift sources,
 to check that the Spec suffices; it was then updated where the Spec was
 clarified (bad-magic offset, torn-tail length rule, directory order and
-duplicates, section 10.4). FixtureTests runs it over every fixture and
+duplicates, section 10.4) and when the frame gained its header check
+(section 5, 2026-12-01). FixtureTests runs it over every fixture and
 requires the same stdout and exit code as sockstat-convert.
 
 Usage: python3 sslog_decode.py [--strict] PATH...
@@ -195,19 +196,21 @@ class Reader:
 
     @staticmethod
     def frame_valid(data, pos):
+        """End of the frame at pos if it is valid (Spec 5), else None."""
         size = len(data)
-        if pos + 12 > size:
+        if pos + 16 > size:
             return None
         if data[pos:pos + 4] != MARKER:
             return None
         m = struct.unpack_from("<I", data, pos + 4)[0]
         if m < 1 or m > MAX_STORED:
             return None
-        end = pos + 12 + m
+        if zlib.crc32(data[pos:pos + 12]) != struct.unpack_from("<I", data, pos + 12)[0]:
+            return None
+        end = pos + 16 + m
         if end > size:
             return None
-        crc = struct.unpack_from("<I", data, pos + 8)[0]
-        if zlib.crc32(data[pos + 12:end], zlib.crc32(data[pos + 4:pos + 8])) != crc:
+        if zlib.crc32(data[pos + 16:end]) != struct.unpack_from("<I", data, pos + 8)[0]:
             return None
         return end
 
@@ -223,7 +226,11 @@ class Reader:
         if r < 8:
             return True
         m = struct.unpack_from("<I", rest, 4)[0]
-        return 1 <= m <= MAX_STORED and 12 + m > r
+        if not 1 <= m <= MAX_STORED:
+            return False
+        if r >= 16 and zlib.crc32(rest[:12]) != struct.unpack_from("<I", rest, 12)[0]:
+            return False
+        return 16 + m > r
 
     @staticmethod
     def decode_block(stored):
@@ -344,7 +351,7 @@ class Reader:
             fend = self.frame_valid(data, pos)
             if fend is not None:
                 try:
-                    bseq, idx, events = self.decode_block(data[pos + 12:fend])
+                    bseq, idx, events = self.decode_block(data[pos + 16:fend])
                     if seq is not None and bseq != seq:
                         raise Damage("block belongs to another segment (sequence %d, expected %d)" % (bseq, seq))
                     if last_idx is not None and idx <= last_idx:

@@ -316,7 +316,22 @@ enum Sweep {
         guard bytes.count >= 8 else { return true }
         let length = (0..<4).reduce(0) { $0 | Int(bytes[4 + $1]) << (8 * $1) }
         guard length >= 1, length <= FormatLimits.maxStoredBlockBytes else { return false }
+        if bytes.count >= BlockFrame.headerSize {
+            // The header check, when all of it is there, must hold.
+            let check = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[12 + $1]) << (8 * $1) }
+            guard Array(bytes[0..<12]).withUnsafeBytes({ CRC32.checksum($0) }) == check else { return false }
+        }
         return BlockFrame.headerSize + length > bytes.count
+    }
+
+    /// A frame header that holds, for `storedLength` bytes that do not follow.
+    static func frameHeader(storedLength: UInt32) -> [UInt8] {
+        var header = BlockFrame.marker
+        withUnsafeBytes(of: storedLength.littleEndian) { header += $0 }
+        header += [9, 9, 9, 9]
+        let check = header.withUnsafeBytes { CRC32.checksum($0) }
+        withUnsafeBytes(of: check.littleEndian) { header += $0 }
+        return header
     }
 
     static func junkBytes(_ junk: DamageKind.Junk, file: Int) -> [UInt8] {
@@ -328,7 +343,7 @@ enum Sweep {
             return (0..<97).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         case .zeros: return [UInt8](repeating: 0, count: 37)
         case .markerPrefix: return Array(BlockFrame.marker.prefix(3))
-        case .frameHeaderPastTheEnd: return BlockFrame.marker + [0xE8, 0x03, 0x00, 0x00, 1, 2, 3, 4, 5, 6]
+        case .frameHeaderPastTheEnd: return frameHeader(storedLength: 1000) + [1, 2, 3, 4, 5, 6]
         case .frameFromAnotherSegment:
             let other = log.blocks.first { $0.file != file }!
             return Array(log.files[other.file][other.frame])

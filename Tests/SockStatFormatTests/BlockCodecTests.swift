@@ -1,4 +1,5 @@
 import Testing
+import CZlib
 @testable import SockStatFormat
 
 // MARK: - Helpers shared by the block and segment suites
@@ -226,20 +227,24 @@ struct EventGenerator {
         #expect([UInt8]().withUnsafeBytes { CRC32.checksum($0, continuing: 0x1234_5678) } == 0x1234_5678)
     }
 
-    @Test func frameLayoutIsMarkerLengthChecksumStored() {
+    @Test func frameLayoutIsMarkerLengthChecksumHeaderCheckStored() {
         var out: [UInt8] = [0xAA]
         ([0x01, 0x02, 0x03] as [UInt8]).withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
-        // CRC-32 of 03 00 00 00 01 02 03 is 0x06799CEC (Python's zlib.crc32).
-        #expect(out == [0xAA, 0xB5, 0x0C, 0x4B, 0x1D, 0x03, 0x00, 0x00, 0x00, 0xEC, 0x9C, 0x79, 0x06, 0x01, 0x02, 0x03])
+        // Python's zlib.crc32: of 01 02 03, 0x55BC801D; of the 12 header
+        // bytes B5 0C 4B 1D 03 00 00 00 1D 80 BC 55, 0x38EFF4C3.
+        #expect(out == [0xAA, 0xB5, 0x0C, 0x4B, 0x1D, 0x03, 0x00, 0x00, 0x00, 0x1D, 0x80, 0xBC, 0x55,
+                        0xC3, 0xF4, 0xEF, 0x38, 0x01, 0x02, 0x03])
     }
 
     @Test func probeAcceptsAValidFrameAndReportsItsPayload() {
         var out: [UInt8] = [0x00, 0x00]
         ([0x01, 0x02, 0x03] as [UInt8]).withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
         out.withUnsafeBytes { raw in
-            #expect(BlockFrame.probe(raw, at: 2) == .valid(payload: 14..<17))
-            #expect(BlockFrame.nextValid(raw, from: 0) == 2)
-            #expect(BlockFrame.nextValid(raw, from: 3) == nil)
+            #expect(BlockFrame.probe(raw, at: 2) == .valid(payload: 18..<21))
+            var frames = FrameLocator()
+            #expect(frames.probe(raw, at: 2) == .valid(payload: 18..<21))
+            #expect(frames.nextValid(raw, from: 0) == 2)
+            #expect(frames.nextValid(raw, from: 3) == nil)
         }
     }
 
@@ -257,12 +262,59 @@ struct EventGenerator {
         for length: UInt32 in [0, UInt32(FormatLimits.maxStoredBlockBytes) + 1, .max] {
             var frame = BlockFrame.marker
             withUnsafeBytes(of: length.littleEndian) { frame += $0 }
-            frame += [0, 0, 0, 0, 0x01]
+            frame += [0, 0, 0, 0, 0, 0, 0, 0, 0x01]
             frame.withUnsafeBytes { raw in
                 guard case .invalid = BlockFrame.probe(raw, at: 0) else {
                     Issue.record("length \(length) not rejected")
                     return
                 }
+            }
+        }
+    }
+
+    /// Every bit of the 16-byte frame header is covered: a flip anywhere in
+    /// it is caught by the header check (or the marker) in constant time,
+    /// and a flip in the stored bytes by their CRC.
+    @Test func everyBitOfAFrameIsChecked() {
+        var frame: [UInt8] = []
+        ([0x01, 0x02, 0x03, 0x04, 0x05] as [UInt8]).withUnsafeBytes { BlockFrame.append(stored: $0, to: &frame) }
+        for bit in 0..<(frame.count * 8) {
+            var flipped = frame
+            flipped[bit / 8] ^= UInt8(1 << (bit % 8))
+            flipped.withUnsafeBytes { raw in
+                guard case .invalid(let reason) = BlockFrame.probe(raw, at: 0) else {
+                    // A flipped length may point past the end: still not a frame that holds.
+                    if bit / 8 >= 4 && bit / 8 < 8, BlockFrame.probe(raw, at: 0) == .incomplete {
+                        Issue.record("bit \(bit): a flipped length passed as a torn write")
+                    } else {
+                        Issue.record("bit \(bit) not caught")
+                    }
+                    return
+                }
+                let expected = bit < 32 ? "no block marker" : bit < 128 ? "header" : "block checksum mismatch"
+                #expect(reason.contains(expected) || (bit >= 32 && bit < 64 && reason.contains("out of range")),
+                        "bit \(bit): \(reason)")
+            }
+        }
+    }
+
+    /// CRC-32's linearity as the reader uses it, against zlib: combining
+    /// two CRCs, and the CRC of a range from two prefix CRCs.
+    @Test(arguments: [0, 1, 255, 256, 257, 1000, 65_537])
+    func rangeChecksumsEqualDirectOnes(size: Int) {
+        var random = TestRandom(seed: UInt64(size) + 1)
+        let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        bytes.withUnsafeBytes { raw in
+            var ranges = RangeCRC32()
+            for _ in 0..<50 {
+                let a = size == 0 ? 0 : Int(random.next() % UInt64(size + 1))
+                let b = a + (size - a == 0 ? 0 : Int(random.next() % UInt64(size - a + 1)))
+                let direct = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[a..<b]))
+                #expect(ranges.checksum(a..<b, of: raw) == direct, "\(a)..<\(b)")
+                let head = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<a]))
+                let whole = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<b]))
+                #expect(CRC32.combine(head, direct, lengthOfB: b - a) == whole)
+                #expect(UInt32(crc32_combine(uLong(head), uLong(direct), off_t(b - a))) == whole)
             }
         }
     }
@@ -1080,11 +1132,11 @@ func framePayloads(_ bytes: [UInt8], from start: Int = 0) throws -> [(offset: In
     while position < bytes.count {
         try #require(Array(bytes[position..<(position + 4)]) == [0xB5, 0x0C, 0x4B, 0x1D])
         let length = (0..<4).reduce(0) { $0 | Int(bytes[position + 4 + $1]) << (8 * $1) }
-        let stored = Array(bytes[(position + 12)..<(position + 12 + length)])
+        let stored = Array(bytes[(position + BlockFrame.headerSize)..<(position + BlockFrame.headerSize + length)])
         var payload: [UInt8] = []
         try stored.withUnsafeBytes { try inflater.inflate($0, into: &payload) }
         out.append((position, payload))
-        position += 12 + length
+        position += BlockFrame.headerSize + length
     }
     return out
 }

@@ -180,7 +180,8 @@ func rewrittenHeader(_ header: [UInt8], _ change: (inout [UInt8]) -> Void) -> [U
             0x9A, 0x01, 0x00, 0x00, 0xC2, 0x92, 0x35, 0xAA,
         ]
         let frame: [UInt8] = [
-            0xB5, 0x0C, 0x4B, 0x1D, 0x1A, 0x00, 0x00, 0x00, 0x9C, 0xFE, 0xBB, 0x97,  // marker, length 26, CRC
+            0xB5, 0x0C, 0x4B, 0x1D, 0x1A, 0x00, 0x00, 0x00,  // marker, length 26
+            0x08, 0x9A, 0x08, 0x08, 0x3D, 0x19, 0x1E, 0xB8,  // CRC of the stored bytes, header check
             0x01, 0x15, 0x00, 0xEA, 0xFF,  // final stored block of 21 bytes
             0x07, 0x00, 0xD0, 0x0F, 0x11, 0x00, 0x61, 0x11, 0x01, 0x62, 0x52, 0x00, 0xC8, 0x01, 0x00, 0xAC,
             0x02, 0x00, 0x01, 0x01, 0x02,
@@ -307,7 +308,7 @@ func rewrittenHeader(_ header: [UInt8], _ change: (inout [UInt8]) -> Void) -> [U
         let segment = try Self.standardSegment()
         let lengthAt = segment.frames[1].lowerBound + 4
         // Shorter, longer but inside the file, past the file, zero, beyond the limit.
-        let stored = segment.frames[1].count - 12
+        let stored = segment.frames[1].count - BlockFrame.headerSize
         for length in [stored - 1, stored + 1, segment.bytes.count, 0, FormatLimits.maxStoredBlockBytes + 1] {
             var bytes = segment.bytes
             for shift in 0..<4 { bytes[lengthAt + shift] = UInt8(truncatingIfNeeded: length >> (8 * shift)) }
@@ -338,27 +339,36 @@ func rewrittenHeader(_ header: [UInt8], _ change: (inout [UInt8]) -> Void) -> [U
         }
     }
 
-    @Test func lastBlockLengthFlipIsDamageOrTornTailByWhereItPoints() throws {
-        // A last block whose length points past the end of the file cannot be
-        // told from a torn write of a longer block: it ends the segment cleanly.
-        // Any other bad length is damage.
+    @Test func lastBlockLengthFlipIsDamageWhereverItPoints() throws {
+        // The header check covers the length, so a last block whose damaged
+        // length points past the end of the file is damage, not a torn write
+        // (before the check it ended the segment cleanly, a block lost with
+        // exit status 0).
         let segment = try Self.standardSegment()
         let frame = segment.frames[3]
-        let stored = frame.count - 12
+        let stored = frame.count - BlockFrame.headerSize
         for index in (frame.lowerBound + 4)..<(frame.lowerBound + 8) {
             for mask in Self.flipMasks {
-                let shift = 8 * (index - frame.lowerBound - 4)
-                let length = stored ^ (Int(mask) << shift)
+                let length = stored ^ (Int(mask) << (8 * (index - frame.lowerBound - 4)))
                 let outcome = readSegment(flipping(segment.bytes, at: index, with: mask))
                 #expect(outcome.events == segment.events(ofBlocks: 0..<3))
-                if length > stored && length <= FormatLimits.maxStoredBlockBytes {
-                    #expect(outcome.damage == [], "length \(length)")
-                    #expect(outcome.tornTail == frame.count, "length \(length)")
-                } else {
-                    #expect(outcome.damage.map { [$0.offset, $0.length] } == [[frame.lowerBound, frame.count]], "length \(length)")
-                    #expect(outcome.tornTail == 0, "length \(length)")
-                }
+                #expect(outcome.damage.map { [$0.offset, $0.length] } == [[frame.lowerBound, frame.count]], "length \(length)")
+                #expect(outcome.tornTail == 0, "length \(length)")
             }
+        }
+    }
+
+    /// A block written in part and followed by whole blocks (a torn write
+    /// with more appended after it) is damage up to the next block, which is
+    /// read: a frame whose header holds does not hide what its length covers.
+    @Test func aBlockCutShortHidesNothingAfterIt() throws {
+        let segment = try Self.standardSegment()
+        let cut = segment.frames[1]
+        for kept in [BlockFrame.headerSize, BlockFrame.headerSize + 1, cut.count / 2, cut.count - 1] {
+            let bytes = Array(segment.bytes[..<(cut.lowerBound + kept)]) + Array(segment.bytes[cut.upperBound...])
+            let outcome = readSegment(bytes)
+            #expect(outcome.damage.map { [$0.offset, $0.length] } == [[cut.lowerBound, kept]], "kept \(kept)")
+            #expect(outcome.events == segment.events(ofBlocks: [0, 2, 3]), "kept \(kept)")
         }
     }
 

@@ -23,6 +23,8 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
 ///   block, or zeros) is a clean end: `tornTail` says how long it was.
 /// - Anything else that fails its checks is reported as `Damage`, and reading
 ///   resumes at the next valid block frame. A damaged block yields no events.
+/// - Finding and checking frames takes time linear in the segment's size,
+///   whatever its bytes (`FrameLocator`, `Spec/FORMAT.md` section 10.1).
 /// - A block whose index is not greater than the last one read (moved or
 ///   duplicated) is reported and skipped, so events never come out of order.
 public struct SegmentReader {
@@ -45,6 +47,8 @@ public struct SegmentReader {
     private var lastBlockIndex: UInt64?
     private var sequence: UInt64?
     private var finished = false
+    /// Checks frames in time linear in the segment, whatever its bytes.
+    private var frames = FrameLocator()
     /// Whether the torn tail reported by `.end` was all zeros.
     public private(set) var zeroFilledTail = false
 
@@ -97,7 +101,7 @@ public struct SegmentReader {
             finished = true
             return .end(tornTail: 0)
         }
-        switch BlockFrame.probe(raw, at: start) {
+        switch frames.probe(raw, at: start) {
         case .valid(let payload):
             position = payload.upperBound
             do {
@@ -117,14 +121,14 @@ public struct SegmentReader {
             lastBlockIndex = block.blockIndex
             return .block(offset: start)
         case .incomplete:
-            if let next = BlockFrame.nextValid(raw, from: start + 1) {
+            if let next = frames.nextValid(raw, from: start + 1) {
                 position = next
-                return .damage(Damage(offset: start, length: next - start, reason: "block length runs past the next valid block (length damaged)"))
+                return .damage(Damage(offset: start, length: next - start, reason: "block cut short: another block starts inside it"))
             }
             finished = true
             return .end(tornTail: raw.count - start)
         case .invalid(let reason):
-            if let next = BlockFrame.nextValid(raw, from: start + 1) {
+            if let next = frames.nextValid(raw, from: start + 1) {
                 position = next
                 return .damage(Damage(offset: start, length: next - start, reason: reason))
             }
