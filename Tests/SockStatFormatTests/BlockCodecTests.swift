@@ -1016,6 +1016,49 @@ func inflateResult(_ stored: [UInt8], with inflater: Inflater = Inflater(),
         #expect(block.events.first?.counts.map(\.label) == [Label("c"), Label("d")])
     }
 
+    /// A block that fails part way (after events were decoded, before the
+    /// labels were ranked) leaves the caller's block empty, so writing it
+    /// writes nothing instead of reading past its columns.
+    @Test(arguments: [
+        "repeated label id after two good events",
+        "undefined label id after two good events",
+        "label defined under two ids (found when ranking)",
+        "stored bytes that do not inflate",
+    ])
+    func aFailedDecodeLeavesTheBlockEmpty(_ failure: String) throws {
+        var decoder = BlockDecoder()
+        var block = DecodedBlock()
+        let good = PayloadBuilder().with {
+            $0.label(id: 0, "a")
+            $0.event([[0, 1, 1]])
+        }
+        try good.bytes.withUnsafeBytes { try decoder.decodePayload($0, into: &block) }
+        try #require(block.eventCount == 1)
+        let bad = PayloadBuilder().with {
+            $0.label(id: 0, "a")
+            $0.label(id: 1, failure.hasPrefix("label defined") ? "a" : "b")
+            $0.event([[0, 1, 1]])
+            $0.event([[1, 2, 2]])
+            if failure.hasPrefix("repeated") { $0.event([[0, 1, 1], [0, 1, 1]]) }
+            if failure.hasPrefix("undefined") { $0.event([[7, 1, 1]]) }
+        }
+        let threw: Bool
+        if failure.hasPrefix("stored") {
+            threw = (try? ([0xFF, 0x00, 0x01] as [UInt8]).withUnsafeBytes { try decoder.decode(stored: $0, into: &block) }) == nil
+        } else {
+            threw = (try? bad.bytes.withUnsafeBytes { try decoder.decodePayload($0, into: &block) }) == nil
+        }
+        #expect(threw)
+        try #require(block.eventCount == 0, "events of a failed block were left in it")
+        #expect(block.labelCount == 0)
+        var writer = CanonicalJSONBlockWriter()
+        var written: [UInt8] = []
+        let output = OutputBuffer { written.append(contentsOf: $0) }
+        #expect(try writer.write(block, to: output) == 0)
+        try output.flush()
+        #expect(written.isEmpty)
+    }
+
     @Test func decoderRejectsStoredBytesThatInflateTooFar() throws {
         // A valid preamble followed by an unknown record padding past 4 MiB.
         let padding = FormatLimits.maxBlockBytes

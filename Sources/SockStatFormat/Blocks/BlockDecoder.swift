@@ -35,11 +35,15 @@ public struct BlockDecoder {
     }
 
     /// Inflates `stored` and decodes the payload into `block`.
+    ///
+    /// - Throws: `BlockError` when the stored bytes do not inflate to a valid
+    ///   payload; `block` is then left empty.
     public mutating func decode(stored: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
         let payload: UnsafeRawBufferPointer
         do {
             payload = try inflater.inflate(stored)
         } catch {
+            block.reset()
             switch error {
             case .corrupt(let message): throw BlockError("deflate stream corrupt: \(message)")
             case .tooLarge: throw BlockError("block inflates past \(FormatLimits.maxBlockBytes) bytes")
@@ -51,7 +55,21 @@ public struct BlockDecoder {
     }
 
     /// Decodes an uncompressed payload into `block`.
+    ///
+    /// - Throws: `BlockError` when the payload breaks a rule of the format;
+    ///   `block` is then left empty, never holding part of the payload.
     public mutating func decodePayload(_ bytes: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
+        do {
+            try fill(&block, from: bytes)
+        } catch {
+            // A half-filled block has columns of different lengths and no
+            // ranks: writing it would read past them.
+            block.reset()
+            throw error
+        }
+    }
+
+    private mutating func fill(_ block: inout DecodedBlock, from bytes: UnsafeRawBufferPointer) throws(BlockError) {
         block.reset()
         lastUse.removeAll(keepingCapacity: true)
         // Undefine this block's labels when done (only those, not the whole table).
