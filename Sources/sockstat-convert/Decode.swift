@@ -41,11 +41,10 @@ struct Decode: ParsableCommand {
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one PATH") }
-        if let since, TimeArgument.parse(since) == nil {
-            throw ValidationError("--since '\(since)' is neither Unix milliseconds nor an ISO-8601 UTC time")
-        }
-        if let until, TimeArgument.parse(until) == nil {
-            throw ValidationError("--until '\(until)' is neither Unix milliseconds nor an ISO-8601 UTC time")
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, case .failure(let invalid) = TimeArgument.parse(value) {
+                throw ValidationError("\(name) '\(value)': \(invalid.reason)")
+            }
         }
         if paths.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("- (standard input) may be given once")
@@ -64,7 +63,8 @@ struct Decode: ParsableCommand {
     }
 
     func run() throws {
-        let range = TimeRange(since: since.flatMap(TimeArgument.parse), until: until.flatMap(TimeArgument.parse))
+        let range = TimeRange(since: since.flatMap { try? TimeArgument.parse($0).get() },
+                              until: until.flatMap { try? TimeArgument.parse($0).get() })
 
         // Resolve every path before writing anything, so a typo costs no output.
         var inputs: [String] = []

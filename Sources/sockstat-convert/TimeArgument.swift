@@ -1,8 +1,10 @@
 /// A `--since`/`--until` value: Unix milliseconds, or an ISO-8601 UTC time
-/// (`2026-11-28`, `2026-11-28T01:02:03Z`, `2026-11-28T01:02:03.456Z`).
+/// (`2026-11-28`, `2026-11-28T01:02:03Z`, `2026-11-28T01:02:03.456Z`, a space
+/// for the `T`, `+00:00` for the `Z`).
 enum TimeArgument {
-    static func parse(_ text: String) -> Int64? {
-        if let milliseconds = Int64(text) { return milliseconds }
+    /// The time `text` names, in Unix milliseconds, or why it names none.
+    static func parse(_ text: String) -> Result<Int64, Invalid> {
+        if let milliseconds = Int64(text) { return .success(milliseconds) }
         let bytes = Array(text.utf8)
         var index = 0
         func number(_ digits: Int) -> Int64? {
@@ -20,12 +22,21 @@ enum TimeArgument {
             index += 1
             return true
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let shape = Invalid(reason: "neither Unix milliseconds nor an ISO-8601 UTC time (2026-11-28 or 2026-11-28T01:02:03.456Z)")
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2) else {
+            return .failure(shape)
+        }
+        guard (1...12).contains(month) else { return .failure(Invalid(reason: "there is no month \(month)")) }
+        let days = daysIn(month: month, year: year)
+        guard (1...days).contains(day) else {
+            return .failure(Invalid(reason: "\(Self.monthNames[Int(month) - 1]) \(year) has \(days) days"))
+        }
         var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, milliseconds: Int64 = 0
         if index < bytes.count {
             guard expect("T") || expect(" "), let h = number(2), expect(":"), let m = number(2), expect(":"),
-                  let s = number(2), h < 24, m < 60, s < 61 else { return nil }
+                  let s = number(2) else { return .failure(shape) }
+            // 60 is a leap second, as ISO 8601 allows: it reads as the next minute's first.
+            guard h < 24, m < 60, s <= 60 else { return .failure(Invalid(reason: "there is no time \(h):\(m):\(s)")) }
             hour = h; minute = m; second = s
             if expect(".") {
                 var scale: Int64 = 100
@@ -36,14 +47,32 @@ enum TimeArgument {
                     index += 1
                     any = true
                 }
-                guard any else { return nil }
+                guard any else { return .failure(shape) }
             }
             guard expect("Z") || (index + 6 == bytes.count && text.hasSuffix("+00:00") && { index += 6; return true }())
-            else { return nil }
+            else { return .failure(Invalid(reason: "not UTC: end the time with Z or +00:00")) }
         }
-        guard index == bytes.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + milliseconds
+        guard index == bytes.count else { return .failure(shape) }
+        let daysSinceEpoch = daysFromCivil(year: year, month: month, day: day)
+        return .success(((daysSinceEpoch * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + milliseconds)
+    }
+
+    /// Why a value names no time.
+    struct Invalid: Error {
+        var reason: String
+    }
+
+    private static let monthNames = ["January", "February", "March", "April", "May", "June", "July",
+                                     "August", "September", "October", "November", "December"]
+
+    /// Days in `month` of `year`, proleptic Gregorian (leap years: every
+    /// fourth, but not centuries unless divisible by 400).
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

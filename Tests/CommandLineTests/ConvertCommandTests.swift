@@ -185,6 +185,44 @@ struct ConvertCommandTests {
         #expect(run.stderrText.contains("/nonexistent/segment.sslog"))
     }
 
+    /// Dates that do not exist are refused with a message saying why, not
+    /// read as a later day (2026-02-31 was March 3).
+    @Test(arguments: [
+        ("2026-02-31", "February 2026 has 28 days"),
+        ("2026-02-29", "February 2026 has 28 days"),
+        ("1900-02-29", "February 1900 has 28 days"),
+        ("2025-04-31", "April 2025 has 30 days"),
+        ("2025-13-01", "there is no month 13"),
+        ("2025-00-10", "there is no month 0"),
+        ("2025-01-00", "January 2025 has 31 days"),
+        ("2025-01-01T24:00:00Z", "there is no time 24:0:0"),
+        ("2025-01-01T10:00:00", "not UTC"),
+        ("2025-01-01T10:00:00+02:00", "not UTC"),
+        ("yesterday", "neither Unix milliseconds nor an ISO-8601 UTC time"),
+    ])
+    func impossibleTimesAreRefusedSayingWhy(_ value: String, _ reason: String) throws {
+        let run = try Tool.run(["decode", "--until", value, Tool.fixtures.appendingPathComponent("one-event/input.sslog").path])
+        #expect(run.exitCode == 64)
+        #expect(run.stderrText.contains("--until '\(value)': \(reason)"), "\(run.stderrText)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test(arguments: [("2024-02-29", 1_709_164_800_000), ("2000-02-29", 951_782_400_000),
+                      ("2026-12-31T23:59:59.999Z", 1_798_761_599_999), ("2016-12-31T23:59:60Z", 1_483_228_800_000)])
+    func possibleEdgeDatesAreAccepted(_ value: String, _ milliseconds: Int64) throws {
+        // Events just before, at and just after the time: --since keeps the last two, --until the first.
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = (-1...1).map { #"{"t":\#(milliseconds + Int64($0)),"d":1,"s":{"a":[1,1]}}"# + "\n" }
+        let encode = try Tool.run(["encode", "-o", directory.path], stdin: Data(lines.joined().utf8))
+        try #require(encode.exitCode == 0, "\(encode.stderrText)")
+        let since = try Tool.run(["decode", "--since", value, directory.path])
+        #expect(since.exitCode == 0, "\(since.stderrText)")
+        #expect(String(decoding: since.stdout, as: UTF8.self) == lines[1] + lines[2])
+        let until = try Tool.run(["decode", "--until", value, directory.path])
+        #expect(String(decoding: until.stdout, as: UTF8.self) == lines[0])
+    }
+
     @Test(arguments: [["--since", "yesterday", "x"], ["decode"], ["encode"], ["encode", "-o", "/tmp/x", "--flush-interval", "0"],
                       ["encode", "-o", "/tmp/x", "--flush-interval", "0.0001"]])
     func usageErrorsAreExit64(_ arguments: [String]) throws {
