@@ -337,7 +337,7 @@ private struct LineCursor {
             throw error("'c' must be 0, 1 or null")
         }
         let (negative, magnitude, overflow) = try integer(named: "c")
-        // -0 is 0, like everywhere else.
+        // -0 is 0 here: Go reads the int field with ParseInt, which takes it.
         guard !overflow && (magnitude == 0 || (magnitude == 1 && !negative)) else {
             throw error("'c' must be 0, 1 or null", at: start)
         }
