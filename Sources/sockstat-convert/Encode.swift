@@ -9,7 +9,8 @@ struct Encode: ParsableCommand {
         abstract: "Compact JSON lines into segments, laid out as the recorder writes them.",
         discussion: """
             Reads canonical JSON lines or tolerant variants (any member order and whitespace, \
-            "c":0, logtail metadata, unknown members). Blocks are cut by event time at the flush \
+            "c":0, member names in any case as Go matches them, logtail metadata, unknown \
+            members). Blocks are cut by event time at the flush \
             interval and segments rotate by size, as when recording. Numbering continues after \
             the segments already in DIR.
             """

@@ -98,6 +98,18 @@ struct ConvertCommandTests {
             """)
     }
 
+    /// Go's decoder matches member names case-insensitively, so `"S"` is `s`:
+    /// its counts are kept, not skipped as an unknown member.
+    @Test func caseVariantMemberNamesKeepTheirData() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let encode = try Tool.run(["encode", "-o", directory.path], stdin: Data((#"{"t":1,"d":2,"S":{"a":[1,2]}}"# + "\n").utf8))
+        #expect(encode.exitCode == 0, "\(encode.stderrText)")
+        let decode = try Tool.run(["decode", directory.path])
+        #expect(decode.exitCode == 0)
+        #expect(String(decoding: decode.stdout, as: UTF8.self) == #"{"t":1,"d":2,"s":{"a":[1,2]}}"# + "\n")
+    }
+
     @Test func invalidLineStopsEncodeNamingLineAndColumnKeepingEarlierEvents() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

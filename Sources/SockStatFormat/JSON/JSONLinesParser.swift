@@ -21,13 +21,30 @@ public struct JSONLineError: Error, Sendable, Hashable, CustomStringConvertible 
 
 /// Parses sockstat JSON lines into events.
 ///
-/// Accepts canonical lines (`CanonicalJSON`) and what Go's decoder would also
-/// read for the `event` struct: any whitespace, members in any order, `c` as
-/// 0, 1 or null, `s` null or missing, and unknown members (such as logtail's
-/// metadata) of any JSON type, which are validated and skipped. It is
-/// stricter than Go where Go would silently lose data: duplicate members or
-/// labels, numbers that are not integers in range, and `s` arrays that do not
-/// hold exactly two integers are errors.
+/// Every line it accepts, Go's `json.Unmarshal` reads without error into
+/// the same `event` struct (a test runs Go's own decoder to check); any
+/// other line is an error with its line and column, except a blank one,
+/// which is no event. Nothing is dropped from a line that is accepted.
+///
+/// Accepted beyond canonical lines (`CanonicalJSON`): any whitespace,
+/// members in any order, `t` and `d` as -0, `c` as 0, 1, -0 or null, `s`
+/// null or missing (no labels), and unknown members (such as logtail's
+/// metadata) of any JSON type, which are validated and skipped. Member names
+/// match as Go matches struct fields: after unescaping, and regardless of
+/// case, with Go's folding, so `T`, `"\u0053"` and `ſ` (U+017F) name `t` and
+/// `s`; any other name is an unknown member.
+///
+/// Errors where Go would read the line but a guess would be needed: a member
+/// given twice, under any of its names (Go keeps the last `t`, `d` or `c`
+/// and merges the objects of `s`); a label given twice (Go keeps the last);
+/// a missing `t` or `d`, or `null` for one (Go leaves 0); `c` other than 0,
+/// 1 or null (Go keeps any int); counts that are not an array of exactly
+/// two integers (Go zero-fills short arrays and nulls, drops extra
+/// entries); a line that is `null`. Errors where Go fails too: numbers
+/// that are not integers in range for their field (fractions, exponents,
+/// and -0 for a count included), other wrong JSON types, bad JSON. Limits of
+/// our own: labels over `FormatLimits.maxLabelBytes` bytes, more than
+/// `FormatLimits.maxLabelsPerEvent` labels, nesting deeper than 128.
 ///
 /// Strings decode as Go decodes them: surrogate pairs combine, lone
 /// surrogates and invalid UTF-8 bytes become U+FFFD.
@@ -231,7 +248,8 @@ private struct LineCursor {
         return (time, duration, isCellular)
     }
 
-    /// Reads a member name (at its opening quote) and says which member it is.
+    /// Reads a member name (at its opening quote) and says which member it
+    /// is, matching names as Go's decoder matches them to struct fields.
     mutating func memberName() throws(JSONLineError) -> Member {
         // Fast path: a plain one-letter name, as canonical lines have.
         if index + 2 < bytes.count && bytes[index + 2] == UInt8(ascii: "\"") {
@@ -250,11 +268,23 @@ private struct LineCursor {
         if name.count == 1, let member = Self.member(name[0]) {
             return member
         }
+        // Go folds each rune to ToUpper(ToLower(r)); besides the ASCII
+        // letters, only U+017F LATIN SMALL LETTER LONG S (C5 BF) folds to
+        // one of T, D, C, S: to S. Folding keeps the rune count, so no
+        // longer name can match.
+        if name.count == 2 && name[0] == 0xC5 && name[1] == 0xBF {
+            return .stats
+        }
         return .unknown
     }
 
+    /// The member a one-byte name is, in either case: Go's decoder matches
+    /// field names case-insensitively.
+    @inline(__always)
     static func member(_ byte: UInt8) -> Member? {
-        switch byte {
+        // Setting bit 5 maps A-Z onto a-z; of all bytes only the two cases
+        // of a letter map onto that lower-case letter.
+        switch byte | 0x20 {
         case UInt8(ascii: "t"): .time
         case UInt8(ascii: "d"): .duration
         case UInt8(ascii: "c"): .cellular
@@ -285,8 +315,12 @@ private struct LineCursor {
     mutating func uint64(named name: String) throws(JSONLineError) -> UInt64 {
         let start = index
         let (negative, magnitude, overflow) = try integer(named: name)
-        // -0 is 0; any other negative number is out of range.
-        guard !overflow && (!negative || magnitude == 0) else {
+        // Go parses unsigned fields with strconv.ParseUint, which takes no
+        // sign: json.Unmarshal fails on -0 there (not on signed -0).
+        if negative && magnitude == 0 && !overflow {
+            throw error("minus sign not allowed in unsigned '\(name)'", at: start)
+        }
+        guard !overflow && !negative else {
             throw error("'\(name)' out of range for uint64", at: start)
         }
         return magnitude
@@ -303,7 +337,7 @@ private struct LineCursor {
             throw error("'c' must be 0, 1 or null")
         }
         let (negative, magnitude, overflow) = try integer(named: "c")
-        // -0 is 0, like everywhere else.
+        // -0 is 0 here: Go reads the int field with ParseInt, which takes it.
         guard !overflow && (magnitude == 0 || (magnitude == 1 && !negative)) else {
             throw error("'c' must be 0, 1 or null", at: start)
         }

@@ -1,0 +1,3 @@
+module sockstatlog/gooracle
+
+go 1.22
