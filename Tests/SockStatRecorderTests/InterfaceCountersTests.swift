@@ -362,6 +362,47 @@ struct InterfaceCountersTests {
         #expect(snapshot.isCellular == true)
     }
 
+    struct HostCase: Sendable, CustomTestStringConvertible {
+        var host: String
+        var devices: String
+        var routes: String
+        var cellular: Bool
+        var testDescription: String { host }
+    }
+
+    static let hosts: [HostCase] = [
+        HostCase(host: "this machine", devices: ProcNetFixtures.thisMachineDev,
+                 routes: ProcNetFixtures.thisMachineRoute, cellular: false),
+        HostCase(host: "a namespace whose lowest default is on rmnet_data0", devices: ProcNetFixtures.namespaceDev,
+                 routes: ProcNetFixtures.namespaceRoute, cellular: true),
+        HostCase(host: "a Qualcomm phone on mobile data", devices: ProcNetFixtures.qualcommPhoneDev,
+                 routes: ProcNetFixtures.qualcommPhoneRoute, cellular: true),
+        HostCase(host: "a MediaTek phone on Wi-Fi", devices: ProcNetFixtures.mediatekPhoneDev,
+                 routes: ProcNetFixtures.mediatekPhoneRoute, cellular: false),
+        HostCase(host: "a MediaTek phone on mobile data", devices: ProcNetFixtures.mediatekPhoneDev,
+                 routes: ProcNetFixtures.mediatekPhoneWithoutWiFiRoute, cellular: true),
+        HostCase(host: "an OpenWrt router", devices: ProcNetFixtures.openWrtRouterDev,
+                 routes: ProcNetFixtures.openWrtRouterRoute, cellular: false),
+        HostCase(host: "a Kubernetes node", devices: ProcNetFixtures.kubernetesNodeDev,
+                 routes: ProcNetFixtures.kubernetesNodeRoute, cellular: false),
+        HostCase(host: "a host without a default route", devices: ProcNetFixtures.thisMachineDev,
+                 routes: ProcNetFixtures.noDefaultRoute, cellular: false),
+        HostCase(host: "a host without a main table", devices: ProcNetFixtures.thisMachineDev,
+                 routes: "", cellular: false),
+    ]
+
+    @Test(arguments: hosts)
+    func aRealisticHostGivesItsInterfacesButLoopbackAndWhetherItIsCellular(_ host: HostCase) throws {
+        let fixtures = FixtureDirectory()
+        fixtures.write("dev", host.devices)
+        fixtures.write("route", host.routes)
+        var snapshot = CounterSnapshot()
+        try InterfaceCounters(options: fixtures.options()).read(into: &snapshot)
+        let expected = parsedDevices(host.devices).filter { $0.name != "lo" }.map { Entry($0.name, tx: $0.tx, rx: $0.rx) }
+        #expect(entries(snapshot) == expected)
+        #expect(snapshot.isCellular == host.cellular)
+    }
+
     @Test func errorDescriptionIsPathColonReason() {
         let error = InterfaceCountersError(path: "/x/dev", code: .cannotOpen, reason: "cannot open: nope")
         #expect(error.description == "/x/dev: cannot open: nope")
