@@ -105,7 +105,10 @@ public final class InterfaceCounters: CounterSource {
     /// Lines of the devices file that cannot be parsed (no colon, an empty
     /// name, fewer than 9 numbers, a number over UInt64.max) are skipped, as
     /// is a name seen earlier in the same file (possible when an interface
-    /// appears while the kernel pages the file out).
+    /// appears while the kernel pages the file out). A name longer than
+    /// `FormatLimits.maxLabelBytes` (Linux allows 15 bytes, but the path is
+    /// an option and the file may be anything) is left out too, and counted
+    /// in `CounterSnapshot.refusedLabels`.
     ///
     /// - Parameter snapshot: the snapshot to refill; on error it is left empty.
     /// - Throws: `InterfaceCountersError` when the devices file cannot be
@@ -174,6 +177,12 @@ private struct InterfaceReaderState: Sendable {
         for entry in ProcNetDev.entries(in: text) {
             let name = text[entry.name]
             guard !options.excludedPatterns.contains(where: { $0.matches(name) }) else { continue }
+            // The format cannot store a longer label, and one such label in
+            // a snapshot makes the recorder drop the whole event, every poll.
+            guard name.count <= FormatLimits.maxLabelBytes else {
+                snapshot.refusedLabels += 1
+                continue
+            }
             let label: Label
             if let position = cachedPosition(of: name, hint: hint) {
                 hint = position + 1
