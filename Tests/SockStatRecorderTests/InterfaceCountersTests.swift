@@ -362,6 +362,121 @@ struct InterfaceCountersTests {
         #expect(snapshot.isCellular == true)
     }
 
+    struct HostCase: Sendable, CustomTestStringConvertible {
+        var host: String
+        var devices: String
+        var routes: String
+        var cellular: Bool
+        var testDescription: String { host }
+    }
+
+    static let hosts: [HostCase] = [
+        HostCase(host: "this machine", devices: ProcNetFixtures.thisMachineDev,
+                 routes: ProcNetFixtures.thisMachineRoute, cellular: false),
+        HostCase(host: "a namespace whose lowest default is on rmnet_data0", devices: ProcNetFixtures.namespaceDev,
+                 routes: ProcNetFixtures.namespaceRoute, cellular: true),
+        HostCase(host: "a Qualcomm phone on mobile data", devices: ProcNetFixtures.qualcommPhoneDev,
+                 routes: ProcNetFixtures.qualcommPhoneRoute, cellular: true),
+        HostCase(host: "a MediaTek phone on Wi-Fi", devices: ProcNetFixtures.mediatekPhoneDev,
+                 routes: ProcNetFixtures.mediatekPhoneRoute, cellular: false),
+        HostCase(host: "a MediaTek phone on mobile data", devices: ProcNetFixtures.mediatekPhoneDev,
+                 routes: ProcNetFixtures.mediatekPhoneWithoutWiFiRoute, cellular: true),
+        HostCase(host: "an OpenWrt router", devices: ProcNetFixtures.openWrtRouterDev,
+                 routes: ProcNetFixtures.openWrtRouterRoute, cellular: false),
+        HostCase(host: "a Kubernetes node", devices: ProcNetFixtures.kubernetesNodeDev,
+                 routes: ProcNetFixtures.kubernetesNodeRoute, cellular: false),
+        HostCase(host: "a host without a default route", devices: ProcNetFixtures.thisMachineDev,
+                 routes: ProcNetFixtures.noDefaultRoute, cellular: false),
+        HostCase(host: "a host without a main table", devices: ProcNetFixtures.thisMachineDev,
+                 routes: "", cellular: false),
+    ]
+
+    @Test(arguments: hosts)
+    func aRealisticHostGivesItsInterfacesButLoopbackAndWhetherItIsCellular(_ host: HostCase) throws {
+        let fixtures = FixtureDirectory()
+        fixtures.write("dev", host.devices)
+        fixtures.write("route", host.routes)
+        var snapshot = CounterSnapshot()
+        try InterfaceCounters(options: fixtures.options()).read(into: &snapshot)
+        let expected = parsedDevices(host.devices).filter { $0.name != "lo" }.map { Entry($0.name, tx: $0.tx, rx: $0.rx) }
+        #expect(entries(snapshot) == expected)
+        #expect(snapshot.isCellular == host.cellular)
+        #expect(snapshot.refusedLabels == 0)
+    }
+
+    // MARK: - Names the format cannot store
+
+    static let nameLengths: [(length: Int, recorded: Bool)] = [
+        (15, true), (FormatLimits.maxLabelBytes - 1, true), (FormatLimits.maxLabelBytes, true),
+        (FormatLimits.maxLabelBytes + 1, false), (64 << 10, false),
+    ]
+
+    @Test(arguments: nameLengths)
+    func aNameLongerThanTheLabelLimitIsLeftOutAndCounted(_ length: Int, _ recorded: Bool) throws {
+        let fixtures = FixtureDirectory()
+        let name = String(repeating: "x", count: length)
+        fixtures.write("dev", devHeader + devLine("eth0", rx: 1, tx: 2) + devLine(name, rx: 3, tx: 4)
+            + devLine("wlan0", rx: 5, tx: 6))
+        var snapshot = CounterSnapshot()
+        try InterfaceCounters(options: fixtures.options()).read(into: &snapshot)
+        let long = recorded ? [Entry(name, tx: 4, rx: 3)] : []
+        #expect(entries(snapshot) == [Entry("eth0", tx: 2, rx: 1)] + long + [Entry("wlan0", tx: 6, rx: 5)])
+        #expect(snapshot.refusedLabels == (recorded ? 0 : 1))
+    }
+
+    @Test func refusedNamesAreCountedForEachReadAndDoNotDisturbTheLabelCache() throws {
+        let fixtures = FixtureDirectory()
+        let tooLong = String(repeating: "a", count: FormatLimits.maxLabelBytes + 1)
+        let alsoTooLong = String(repeating: "b", count: FormatLimits.maxLabelBytes + 1)
+        fixtures.write("dev", devHeader + devLine(tooLong, rx: 1, tx: 1) + devLine("eth0", rx: 2, tx: 2)
+            + devLine(alsoTooLong, rx: 3, tx: 3) + devLine(tooLong, rx: 4, tx: 4) + devLine("wlan0", rx: 5, tx: 5))
+        let source = InterfaceCounters(options: fixtures.options())
+        var first = CounterSnapshot()
+        try source.read(into: &first)
+        #expect(first.labels.map(\.description) == ["eth0", "wlan0"])
+        #expect(first.refusedLabels == 3, "each line counts, a repeated one too")
+        var second = CounterSnapshot()
+        try source.read(into: &second)
+        #expect(second.refusedLabels == 3, "the count is this read's, not a running total")
+        #expect(second.labels.map(storage) == first.labels.map(storage), "the labels kept are reused")
+
+        fixtures.write("dev", devHeader + devLine("eth0", rx: 6, tx: 6) + devLine("wlan0", rx: 7, tx: 7))
+        try source.read(into: &second)
+        #expect(second.refusedLabels == 0, "gone from the file, gone from the count")
+        #expect(second.labels.map(storage) == first.labels.map(storage))
+    }
+
+    @Test func anExcludedLongNameIsNotCountedAsRefused() throws {
+        let fixtures = FixtureDirectory()
+        fixtures.write("dev", devHeader + devLine(String(repeating: "v", count: 2000), rx: 1, tx: 1)
+            + devLine("eth0", rx: 2, tx: 2))
+        var options = fixtures.options()
+        options.excludedPatterns = ["v*"]
+        var snapshot = CounterSnapshot()
+        try InterfaceCounters(options: options).read(into: &snapshot)
+        #expect(snapshot.labels.map(\.description) == ["eth0"])
+        #expect(snapshot.refusedLabels == 0, "left out by choice, not for the format")
+    }
+
+    @Test func aFailedReadLeavesNoRefusedCount() {
+        let fixtures = FixtureDirectory()
+        var snapshot = CounterSnapshot()
+        snapshot.refusedLabels = 5
+        #expect(throws: InterfaceCountersError.self) {
+            try InterfaceCounters(options: fixtures.options()).read(into: &snapshot)
+        }
+        #expect(snapshot.refusedLabels == 0)
+    }
+
+    @Test func removeAllResetsTheRefusedCount() {
+        var snapshot = CounterSnapshot()
+        snapshot.append(Label("eth0"), tx: 1, rx: 1)
+        snapshot.refusedLabels = 2
+        snapshot.removeAll()
+        #expect(snapshot.refusedLabels == 0)
+        #expect(snapshot.count == 0)
+    }
+
     @Test func errorDescriptionIsPathColonReason() {
         let error = InterfaceCountersError(path: "/x/dev", code: .cannotOpen, reason: "cannot open: nope")
         #expect(error.description == "/x/dev: cannot open: nope")

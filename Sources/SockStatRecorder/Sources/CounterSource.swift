@@ -15,6 +15,9 @@ public struct CounterSnapshot: Sendable {
     public private(set) var rx: [UInt64] = []
     /// Whether traffic now goes over a cellular interface.
     public var isCellular = false
+    /// Labels the source left out of this snapshot because the format
+    /// cannot store them (longer than `FormatLimits.maxLabelBytes`).
+    public var refusedLabels = 0
     /// Which source last filled the labels, and its version of them: a
     /// source that finds its own mark may copy only the counters. Every
     /// public change of the labels clears it.
@@ -33,6 +36,7 @@ public struct CounterSnapshot: Sendable {
         tx.removeAll(keepingCapacity: true)
         rx.removeAll(keepingCapacity: true)
         isCellular = false
+        refusedLabels = 0
     }
 
     /// Adds one label's cumulative counters.

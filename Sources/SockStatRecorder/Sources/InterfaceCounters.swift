@@ -58,8 +58,9 @@ public struct InterfaceCountersError: Error, Sendable, Hashable, CustomStringCon
 /// Reads are meant for one poller at a time, but `Sendable` requires safety
 /// anyway, so the reusable state sits behind a mutex. Once the buffers have
 /// grown and the interfaces are known, a read allocates nothing: the files
-/// are read into kept buffers, parsed as bytes, and an interface's `Label`
-/// from the previous read is reused when its name bytes are unchanged.
+/// are read into kept buffers, parsed as bytes (`ProcNetDev`,
+/// `ProcNetRoute`), and an interface's `Label` from the previous read is
+/// reused when its name bytes are unchanged.
 public final class InterfaceCounters: CounterSource {
     /// Where to read and how to classify interfaces.
     public struct Options: Sendable, Hashable {
@@ -104,7 +105,10 @@ public final class InterfaceCounters: CounterSource {
     /// Lines of the devices file that cannot be parsed (no colon, an empty
     /// name, fewer than 9 numbers, a number over UInt64.max) are skipped, as
     /// is a name seen earlier in the same file (possible when an interface
-    /// appears while the kernel pages the file out).
+    /// appears while the kernel pages the file out). A name longer than
+    /// `FormatLimits.maxLabelBytes` (Linux allows 15 bytes, but the path is
+    /// an option and the file may be anything) is left out too, and counted
+    /// in `CounterSnapshot.refusedLabels`.
     ///
     /// - Parameter snapshot: the snapshot to refill; on error it is left empty.
     /// - Throws: `InterfaceCountersError` when the devices file cannot be
@@ -170,13 +174,15 @@ private struct InterfaceReaderState: Sendable {
         recorded.removeAll(keepingCapacity: true)
         created.removeAll(keepingCapacity: true)
         var hint = 0
-        var lineStart = 0
-        while lineStart < text.count {
-            let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
-            defer { lineStart = lineEnd + 1 }
-            guard let entry = DeviceLine(text, lineStart..<lineEnd) else { continue }
+        for entry in ProcNetDev.entries(in: text) {
             let name = text[entry.name]
             guard !options.excludedPatterns.contains(where: { $0.matches(name) }) else { continue }
+            // The format cannot store a longer label, and one such label in
+            // a snapshot makes the recorder drop the whole event, every poll.
+            guard name.count <= FormatLimits.maxLabelBytes else {
+                snapshot.refusedLabels += 1
+                continue
+            }
             let label: Label
             if let position = cachedPosition(of: name, hint: hint) {
                 hint = position + 1
@@ -217,136 +223,10 @@ private struct InterfaceReaderState: Sendable {
         let bytes = routes.bytes
         return bytes.withUnsafeBufferPointer { buffer in
             let text = UnsafeBufferPointer(rebasing: buffer[0..<count])
-            guard let name = defaultRouteInterface(text) else { return false }
+            guard let name = ProcNetRoute.defaultInterface(in: text) else { return false }
             return options.cellularPatterns.contains { $0.matches(text[name]) }
         }
     }
-}
-
-/// One parsed line of `/proc/net/dev`:
-/// `  name: rxbytes rxpackets errs drop fifo frame compressed multicast txbytes …`.
-private struct DeviceLine {
-    var name: Range<Int>
-    var rx: UInt64
-    var tx: UInt64
-
-    /// Parses `text[line]`; nil for a header or malformed line.
-    init?(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) {
-        guard let colon = text[line].firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        var nameStart = line.lowerBound
-        var nameEnd = colon
-        while nameStart < nameEnd, isBlank(text[nameStart]) { nameStart += 1 }
-        while nameEnd > nameStart, isBlank(text[nameEnd - 1]) { nameEnd -= 1 }
-        guard nameStart < nameEnd else { return nil }
-        name = nameStart..<nameEnd
-        // Fields 0 (rx bytes) to 8 (tx bytes) must all be numbers; later
-        // fields are not needed and not checked.
-        var cursor = colon + 1
-        var rx: UInt64 = 0
-        var tx: UInt64 = 0
-        for field in 0..<9 {
-            while cursor < line.upperBound, isBlank(text[cursor]) { cursor += 1 }
-            guard let value = parseDecimal(text, &cursor, end: line.upperBound) else { return nil }
-            if field == 0 { rx = value }
-            if field == 8 { tx = value }
-        }
-        self.rx = rx
-        self.tx = tx
-    }
-}
-
-/// Parses the routes file (`Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask…`,
-/// hexadecimal destination and flags, decimal metric) and returns the
-/// interface name of the default route that is up with the lowest metric.
-private func defaultRouteInterface(_ text: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-    let rtfUp: UInt64 = 0x1
-    var best: (name: Range<Int>, metric: UInt64)?
-    var lineStart = 0
-    while lineStart < text.count {
-        let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
-        defer { lineStart = lineEnd + 1 }
-        var fields = TabFields(text: text, range: lineStart..<lineEnd)
-        // The header's "Destination" is not hexadecimal, so it drops out here.
-        guard let name = fields.next(), !name.isEmpty,
-              let destination = fields.next().flatMap({ parseWhole(text, $0, radix: 16) }), destination == 0,
-              fields.next() != nil, // gateway
-              let flags = fields.next().flatMap({ parseWhole(text, $0, radix: 16) }), flags & rtfUp != 0,
-              fields.next() != nil, fields.next() != nil, // refcnt, use
-              let metric = fields.next().flatMap({ parseWhole(text, $0, radix: 10) })
-        else { continue }
-        if best == nil || metric < best!.metric {
-            best = (name, metric)
-        }
-    }
-    return best?.name
-}
-
-/// The tab-separated fields of one line, blanks trimmed.
-private struct TabFields {
-    let text: UnsafeBufferPointer<UInt8>
-    var range: Range<Int>
-    var done = false
-
-    mutating func next() -> Range<Int>? {
-        guard !done else { return nil }
-        let end = text[range].firstIndex(of: UInt8(ascii: "\t")) ?? range.upperBound
-        var start = range.lowerBound
-        var last = end
-        if end == range.upperBound {
-            done = true
-        } else {
-            range = (end + 1)..<range.upperBound
-        }
-        while start < last, isBlank(text[start]) { start += 1 }
-        while last > start, isBlank(text[last - 1]) { last -= 1 }
-        return start..<last
-    }
-}
-
-private func isBlank(_ byte: UInt8) -> Bool {
-    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
-}
-
-/// Parses decimal digits at `cursor`, which must end at a blank or `end`;
-/// nil when there are none, another byte follows, or the value overflows.
-private func parseDecimal(_ text: UnsafeBufferPointer<UInt8>, _ cursor: inout Int, end: Int) -> UInt64? {
-    let start = cursor
-    var value: UInt64 = 0
-    while cursor < end, let digit = digitValue(text[cursor], radix: 10) {
-        let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
-        let (sum, o2) = shifted.addingReportingOverflow(digit)
-        guard !o1, !o2 else { return nil }
-        value = sum
-        cursor += 1
-    }
-    guard cursor > start, cursor == end || isBlank(text[cursor]) else { return nil }
-    return value
-}
-
-/// Parses all of `text[range]` as a number in `radix`; nil when empty, not
-/// all digits, or too large.
-private func parseWhole(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, radix: UInt64) -> UInt64? {
-    guard !range.isEmpty else { return nil }
-    var value: UInt64 = 0
-    for index in range {
-        guard let digit = digitValue(text[index], radix: radix) else { return nil }
-        let (shifted, o1) = value.multipliedReportingOverflow(by: radix)
-        let (sum, o2) = shifted.addingReportingOverflow(digit)
-        guard !o1, !o2 else { return nil }
-        value = sum
-    }
-    return value
-}
-
-private func digitValue(_ byte: UInt8, radix: UInt64) -> UInt64? {
-    let value: UInt64
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(byte - UInt8(ascii: "0"))
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(byte - UInt8(ascii: "a") + 10)
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): value = UInt64(byte - UInt8(ascii: "A") + 10)
-    default: return nil
-    }
-    return value < radix ? value : nil
 }
 
 /// Why `FileBuffer.load` failed.
