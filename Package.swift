@@ -69,7 +69,10 @@ let package = Package(
         .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat", "CZlib"]),
         .testTarget(
             name: "SockStatStoreTests",
-            dependencies: ["SockStatStore", "SockStatFormat"]
+            dependencies: [
+                "SockStatStore", "SockStatFormat",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "SockStatRecorderTests",

@@ -33,6 +33,31 @@ public struct RecorderOptions: Hashable, Sendable {
     public init(directory: String) {
         self.directory = directory
     }
+
+    /// How the recorder's writer cuts blocks and segments.
+    var segmentLogOptions: SegmentLogOptions {
+        var options = SegmentLogOptions()
+        options.flushIntervalMilliseconds = flushIntervalMilliseconds
+        options.maxSegmentBytes = maxSegmentBytes
+        options.maxSegmentAgeMilliseconds = maxSegmentAgeMilliseconds
+        options.maxBacklogBytes = maxBacklogBytes
+        options.syncEachBlock = syncEachBlock
+        return options
+    }
+
+    /// Why a recorder cannot use these options, or nil when it can: the
+    /// writer's rules (`SegmentLogOptions.problem`: no segment larger than
+    /// readers accept) and the recorder's own.
+    public var problem: String? {
+        if pollIntervalMilliseconds < 1 { return "the poll interval must be at least 1 ms, not \(pollIntervalMilliseconds)" }
+        if let problem = segmentLogOptions.problem { return problem }
+        if maxTotalBytes < maxSegmentBytes {
+            return "the directory cap (\(maxTotalBytes) bytes) must be at least the segment size (\(maxSegmentBytes) bytes)"
+        }
+        if let age = maxAgeMilliseconds, age < 1 { return "the age limit must be at least 1 ms, not \(age)" }
+        if shutdownTimeoutMilliseconds < 0 { return "the shutdown timeout cannot be negative (\(shutdownTimeoutMilliseconds) ms)" }
+        return nil
+    }
 }
 
 /// What a recorder has done. All counts since it started.
@@ -103,13 +128,8 @@ final class RecorderCore {
         self.options = options
         self.source = source
         self.logger = logger
-        var writerOptions = SegmentLogOptions()
-        writerOptions.flushIntervalMilliseconds = options.flushIntervalMilliseconds
-        writerOptions.maxSegmentBytes = options.maxSegmentBytes
-        writerOptions.maxSegmentAgeMilliseconds = options.maxSegmentAgeMilliseconds
-        writerOptions.maxBacklogBytes = options.maxBacklogBytes
-        writerOptions.syncEachBlock = options.syncEachBlock
-        writer = try SegmentLogWriter(directory: options.directory, options: writerOptions, creationTime: wallClock)
+        if let problem = options.problem { throw StoreError(.invalidOptions, path: options.directory, problem) }
+        writer = try SegmentLogWriter(directory: options.directory, options: options.segmentLogOptions, creationTime: wallClock)
         retention = Retention(directory: options.directory, maxTotalBytes: options.maxTotalBytes,
                               maxAgeMilliseconds: options.maxAgeMilliseconds)
         polling.event.counts.reserveCapacity(16)
@@ -164,11 +184,16 @@ final class RecorderCore {
         }
         do {
             try writer.append(event)
-        } catch let error as EventError {
-            metricsBase.eventsDropped += 1
-            logger.error("sockstatlog: event not recordable: \(error)")
         } catch {
-            logger.warning("sockstatlog: write failed, holding data: \(error)")
+            switch error.code {
+            case .refused:
+                metricsBase.eventsDropped += 1
+                logger.error("sockstatlog: event not recordable: \(error)")
+            case .writeFailedEventKept:
+                logger.warning("sockstatlog: write failed, holding data: \(error)")
+            default:
+                logger.warning("sockstatlog: write failed, event dropped: \(error)")
+            }
         }
     }
 
@@ -252,7 +277,9 @@ public final class Recorder: Sendable {
 
     /// Opens `options.directory` for recording from `source`.
     ///
-    /// - Throws: `StoreError` when the directory cannot be created or listed.
+    /// - Throws: `StoreError` when the directory cannot be created or listed,
+    ///   or (code `.invalidOptions`) when `options.problem` says why the
+    ///   options cannot be used.
     public init(source: any CounterSource, options: RecorderOptions, clock: any RecorderClock = SystemClock(),
                 logger: Logger = Logger(label: "sockstatlog")) throws(StoreError) {
         self.options = options

@@ -8,7 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// A file-system failure, with the path it concerns.
+/// A failure of the store, with the path it concerns: a file-system
+/// operation that failed, or options it cannot write with.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -20,6 +21,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let write = Code("write")
         /// A file is larger than a reader accepts.
         public static let tooLarge = Code("too large")
+        /// Writer options out of range, or that could make segments readers refuse.
+        public static let invalidOptions = Code("invalid options")
         public var description: String { name }
     }
 
@@ -30,7 +33,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A one-line explanation.
     public var reason: String
 
-    init(_ code: Code, path: String, _ reason: String) {
+    package init(_ code: Code, path: String, _ reason: String) {
         self.code = code
         self.path = path
         self.reason = reason

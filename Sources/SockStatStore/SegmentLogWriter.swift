@@ -31,6 +31,40 @@ public struct SegmentLogOptions: Hashable, Sendable {
 
     /// The defaults: what the recorder uses.
     public init() {}
+
+    /// The largest file a segment written with these options can become:
+    /// the rotation size, plus the block that passes it (a segment always
+    /// takes at least one), plus the backlog written after an outage (which
+    /// can pass its cap by one block), header included.
+    public var largestSegmentBytes: Int {
+        let block = Self.largestFrameBytes(payload: min(max(maxBlockPayloadBytes, 1), FormatLimits.maxBlockBytes))
+        let (total, overflow) = maxSegmentBytes.addingReportingOverflow(2 * block + SegmentHeader.encodedSize)
+        let (withBacklog, overflow2) = total.addingReportingOverflow(maxBacklogBytes)
+        return overflow || overflow2 ? .max : withBacklog
+    }
+
+    /// The most bytes a frame holding a payload of `payload` bytes takes
+    /// (this package's DEFLATE never exceeds stored blocks, FORMAT.md 12).
+    static func largestFrameBytes(payload: Int) -> Int {
+        BlockFrame.headerSize + payload + 12 * (payload / 65_534 + 1) + 8
+    }
+
+    /// Why a writer cannot use these options, or nil when it can: every
+    /// value in range, and no segment larger than readers accept
+    /// (`FormatLimits.maxSegmentBytes`, FORMAT.md section 3).
+    public var problem: String? {
+        if flushIntervalMilliseconds < 1 { return "the flush interval must be at least 1 ms, not \(flushIntervalMilliseconds)" }
+        if maxSegmentBytes < 1 { return "the segment size must be at least 1 byte, not \(maxSegmentBytes)" }
+        if maxBlockPayloadBytes < 1 { return "the block payload limit must be at least 1 byte, not \(maxBlockPayloadBytes)" }
+        if maxBacklogBytes < 0 { return "the backlog limit cannot be negative (\(maxBacklogBytes))" }
+        if let age = maxSegmentAgeMilliseconds, age < 1 { return "the segment age limit must be at least 1 ms, not \(age)" }
+        if largestSegmentBytes > FormatLimits.maxSegmentBytes {
+            let room = FormatLimits.maxSegmentBytes - (largestSegmentBytes - maxSegmentBytes)
+            return "segments of \(maxSegmentBytes) bytes could grow past \(FormatLimits.maxSegmentBytes) bytes, "
+                + "the most a reader accepts; at most \(room) with this block and backlog size"
+        }
+        return nil
+    }
 }
 
 /// Counters of what a writer has done.
@@ -48,6 +82,41 @@ public struct SegmentLogMetrics: Hashable, Sendable {
     public var eventsDropped = 0
     /// Failed writes (each retried later while the backlog has room).
     public var writeErrors = 0
+}
+
+/// Why `SegmentLogWriter.append(_:)` did not simply take an event.
+public struct AppendError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What became of the event.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The format cannot hold the event (a limit passed, a label
+        /// repeated): nothing was written for it, and it is not counted.
+        public static let refused = Code("refused")
+        /// A write failed, but the event was taken: it waits with its block
+        /// in the backlog and is written when writing works again.
+        public static let writeFailedEventKept = Code("write failed, event kept")
+        /// A write failed and the event is lost (no segment could be
+        /// opened for it); it is counted in `SegmentLogMetrics.eventsDropped`.
+        public static let writeFailedEventDropped = Code("write failed, event dropped")
+
+        public var description: String { name }
+    }
+
+    /// What became of the event.
+    public var code: Code
+    /// A one-line explanation.
+    public var reason: String
+
+    init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    init(_ code: Code, _ error: StoreError) { self.init(code, error.description) }
+
+    public var description: String { reason }
 }
 
 /// Writes events into a directory of segments, cutting blocks by event time
@@ -91,6 +160,10 @@ public final class SegmentLogWriter {
     /// write, as a full disk gives).
     package var injectWriteFailure: ((_ bytes: Int) -> Errno?)?
 
+    /// Takes the lock of a new segment's file (test seam: a file system
+    /// without locks is simulated by one that fails).
+    package var lockSegment: (_ descriptor: CInt) -> CInt = { flock($0, LOCK_EX | LOCK_NB) }
+
     /// The sequence number of the segment being written, if one is open.
     public var openSegment: UInt64? { file == nil ? nil : (encoder?.segmentSequence) }
 
@@ -120,6 +193,7 @@ public final class SegmentLogWriter {
     ///   stamps the `t` of the segment's first event (deterministic output).
     public init(directory: String, options: SegmentLogOptions = SegmentLogOptions(),
                 creationTime: (() -> Int64)? = nil) throws(StoreError) {
+        if let problem = options.problem { throw StoreError(.invalidOptions, path: directory, problem) }
         self.directory = directory
         self.options = options
         self.creationTime = creationTime
@@ -141,12 +215,13 @@ public final class SegmentLogWriter {
 
     /// Adds `event`, writing the current block first if `event` falls outside it.
     ///
-    /// - Throws: `EventError` for an event the format cannot hold (nothing is
-    ///   written for it). `StoreError` when writing fails: if writing the
-    ///   previous block failed, the event was still taken (the block waits in
-    ///   the backlog); if no segment could be opened, the event is dropped and
-    ///   counted in `eventsDropped`.
-    public func append(_ event: Event) throws {
+    /// - Throws: `AppendError`: `.refused` for an event the format cannot
+    ///   hold (nothing is written for it); `.writeFailedEventKept` when a
+    ///   write failed but the event was taken (its block waits in the
+    ///   backlog); `.writeFailedEventDropped` when no segment could be opened
+    ///   for it (counted in `eventsDropped`). Every event given is therefore
+    ///   refused, counted in `events`, or counted in `eventsDropped`.
+    public func append(_ event: Event) throws(AppendError) {
         var writeFailure: StoreError?
         // Read through the optional, not bound to a copy: a copy of the
         // encoder retains each of its buffers.
@@ -163,20 +238,29 @@ public final class SegmentLogWriter {
                 try prepareSegment(for: event)
             } catch {
                 metrics.eventsDropped += 1
-                throw error
+                throw AppendError(.writeFailedEventDropped, error)
             }
         }
         if let error = appendToEncoder(event) {
-            // The dictionary filled mid-block: close this block and segment, retry once.
-            // A fresh segment that cannot take the event: the event is at fault.
-            guard error.needsNewSegment, (encoder?.labelCount ?? 0) > 0 else { throw error }
-            try flush()
-            try closeSegment()
-            try prepareSegment(for: event)
-            if let error = appendToEncoder(event) { throw error }
+            // The dictionary filled mid-segment: the event goes to a new
+            // segment, whatever writing the old one's last block does (the
+            // writer counts what it loses there). A fresh segment that
+            // cannot take the event means the event is at fault.
+            guard error.needsNewSegment, (encoder?.labelCount ?? 0) > 0 else {
+                throw AppendError(.refused, error.reason)
+            }
+            do { try flush() } catch { writeFailure = error }
+            do { try closeSegment() } catch { writeFailure = error }
+            do {
+                try prepareSegment(for: event)
+            } catch {
+                metrics.eventsDropped += 1
+                throw AppendError(.writeFailedEventDropped, error)
+            }
+            if let error = appendToEncoder(event) { throw AppendError(.refused, error.reason) }
         }
         metrics.events += 1
-        if let writeFailure { throw writeFailure }
+        if let writeFailure { throw AppendError(.writeFailedEventKept, writeFailure) }
     }
 
     /// Appends to the current encoder; returns the error instead of throwing
@@ -222,7 +306,7 @@ public final class SegmentLogWriter {
 
     private func writeBacklog() throws(StoreError) {
         guard let file else { return }
-        while let (pending, events) = backlog.first {
+        while let pending = backlog.first?.frame {
             // Writes to a file whose name is gone (its directory was removed)
             // would succeed and be lost: start a new segment instead.
             guard isStillLinked(file) else {
@@ -262,7 +346,6 @@ public final class SegmentLogWriter {
             largestBlock = max(largestBlock, pending.count)
             metrics.blocks += 1
             metrics.bytes += pending.count
-            _ = events
         }
     }
 
@@ -339,11 +422,15 @@ public final class SegmentLogWriter {
         } catch {
             throw StoreError(.write, path: temporary, "cannot create segment", error as? Errno ?? .ioError)
         }
-        // Locked before it gets its name, and for as long as it is open: a
-        // collector that takes segments away (`decode --consume`) skips locked
-        // files, so it can never take the segment being written.
-        _ = flock(fd.rawValue, LOCK_EX | LOCK_NB)
         do throws(StoreError) {
+            // Locked before it gets its name, and for as long as it is open: a
+            // collector that takes segments away (`decode --consume`, drains)
+            // skips locked files, so it can never take the segment being
+            // written. Where locking fails (a file system without locks) the
+            // segment is not made: unlocked, a collector could take it.
+            guard lockSegment(fd.rawValue) == 0 else {
+                throw StoreError(.write, path: temporary, "cannot lock segment", Errno(rawValue: errno))
+            }
             try FileIO.writeAll(fd, header, path: temporary)
             guard fsync(fd.rawValue) == 0 || errno == EINVAL else {
                 throw StoreError(.write, path: temporary, "fsync failed", Errno(rawValue: errno))

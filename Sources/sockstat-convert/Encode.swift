@@ -39,6 +39,14 @@ struct Encode: ParsableCommand {
         guard maxSegmentBytes >= 4096, maxSegmentBytes <= FormatLimits.maxSegmentBytes / 2 else {
             throw ValidationError("--max-segment-bytes must be between 4096 and \(FormatLimits.maxSegmentBytes / 2)")
         }
+        if let problem = segmentLogOptions.problem { throw ValidationError(problem) }
+    }
+
+    private var segmentLogOptions: SegmentLogOptions {
+        var options = SegmentLogOptions()
+        options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
+        options.maxSegmentBytes = maxSegmentBytes
+        return options
     }
 
     func run() throws {
@@ -54,12 +62,9 @@ struct Encode: ParsableCommand {
             }
         }
         let inputName = input == "-" ? "standard input" : input
-        var options = SegmentLogOptions()
-        options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
-        options.maxSegmentBytes = maxSegmentBytes
         let writer: SegmentLogWriter
         do {
-            writer = try SegmentLogWriter(directory: output, options: options)
+            writer = try SegmentLogWriter(directory: output, options: segmentLogOptions)
         } catch {
             Diagnostics.report(error.description)
             throw Exit.cannotCreate
@@ -83,21 +88,22 @@ struct Encode: ParsableCommand {
                     return true
                 }
                 guard found else { return true }
-                do {
+                do throws(AppendError) {
                     try writer.append(event)
-                } catch let error as EventError {
+                } catch where error.code == .refused {
                     Diagnostics.report("\(inputName): line \(number): \(error)")
                     guard skipInvalid else { failure = Exit.dataError; return false }
                     skipped += 1
+                } catch {
+                    Diagnostics.report(error.description)
+                    failure = Exit.ioError
+                    return false
                 }
                 return true
             }
         } catch let error as LineReader.Failure {
             Diagnostics.report(error.description)
             failure = error.isRead ? Exit.noInput : Exit.dataError
-        } catch let error as StoreError {
-            Diagnostics.report(error.description)
-            failure = Exit.ioError
         }
         // Whatever was read before a failure is kept: close writes the last block.
         do {

@@ -64,6 +64,9 @@ struct SockStatRecord: ParsableCommand {
         guard maxTotalBytes >= maxSegmentBytes else {
             throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
         }
+        // The library's own rules, so that no value gets past the parser
+        // that the recorder would refuse (or readers would).
+        if let problem = recorderOptions.problem { throw ValidationError(problem) }
         if let duration, !(duration >= 0 && duration <= 1e9) {
             throw ValidationError("--duration must be between 0 and 1e9 seconds")
         }
@@ -80,12 +83,17 @@ struct SockStatRecord: ParsableCommand {
         }
     }
 
-    func run() throws {
+    private var recorderOptions: RecorderOptions {
         var options = RecorderOptions(directory: dir)
         options.pollIntervalMilliseconds = interval
         options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
         options.maxSegmentBytes = maxSegmentBytes
         options.maxTotalBytes = maxTotalBytes
+        return options
+    }
+
+    func run() throws {
+        let options = recorderOptions
         let logger = Logger(label: "sockstat-record")
         let metrics: RecorderMetrics
         if let replay {

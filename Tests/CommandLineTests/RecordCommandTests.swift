@@ -4,6 +4,23 @@ import Testing
 
 /// `sockstat-record` end to end.
 struct RecordCommandTests {
+    /// Options that would write segments every reader refuses (over 64 MiB)
+    /// are a usage error, before anything is created.
+    @Test(arguments: [
+        (["--max-segment-bytes", "70000000", "--max-total-bytes", "80000000"], "could grow past 67108864"),
+        (["--max-segment-bytes", "67108864", "--max-total-bytes", "67108864"], "could grow past 67108864"),
+        (["--max-segment-bytes", "9223372036854775807", "--max-total-bytes", "9223372036854775807"], "could grow past"),
+    ])
+    func segmentSizesReadersWouldRefuseAreUsageErrors(_ arguments: [String], _ reason: String) throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        let run = try Tool.run(["--dir", logs.path, "--duration", "0"] + arguments, executable: Tool.record)
+        #expect(run.exitCode == 64, "\(run.stderrText)")
+        #expect(run.stderrText.contains(reason), "\(run.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: logs.path))
+    }
+
     @Test func replayThenConvertGivesBackTheInputByteForByte() throws {
         let input = try ConvertCommandTests.workloadLines()
         let directory = try Tool.temporaryDirectory()

@@ -1,7 +1,11 @@
 import Foundation
 @testable import SockStatFormat
 @testable import SockStatStore
+import SystemPackage
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A scratch directory removed at the end of each test.
 final class ScratchDirectory {
@@ -156,10 +160,105 @@ struct SegmentLogWriterTests {
         let writer = try SegmentLogWriter(directory: scratch.path)
         try writer.append(event(1))
         let tooLong = Event(time: 2, duration: 1, counts: [LabelCounts(label: Label(bytes: Array(repeating: 65, count: 1025)), tx: 1, rx: 1)])
-        #expect(throws: EventError.self) { try writer.append(tooLong) }
+        let error = #expect(throws: AppendError.self) { try writer.append(tooLong) }
+        #expect(error?.code == .refused)
         try writer.append(event(3))
         try writer.close()
         #expect(try readDirectory(scratch.path).events == [event(1), event(3)])
+    }
+
+    /// Writing the full segment's last block fails just as the dictionary
+    /// fills: the event that needs the new segment is taken (or counted as
+    /// dropped), never lost without a count, and the failed block waits.
+    @Test func anEventThatNeedsANewSegmentIsNeverLostUncounted() throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        options.flushIntervalMilliseconds = 1_000_000
+        let writer = try SegmentLogWriter(directory: scratch.path, options: options)
+        var given = 0
+        for index in 0..<64 {
+            let counts = (0..<1024).map { LabelCounts(label: Label("l\(index * 1024 + $0)"), tx: 1, rx: 1) }
+            try writer.append(Event(time: Int64(index), duration: 1, counts: counts.sorted { $0.label < $1.label }))
+            given += 1
+        }
+        // The next block write fails once (as a full disk fails it).
+        nonisolated(unsafe) var failures = 1
+        writer.injectWriteFailure = { _ in
+            guard failures > 0 else { return nil }
+            failures -= 1
+            return .noSpace
+        }
+        let error = #expect(throws: AppendError.self) { try writer.append(event(100, ["fresh": (1, 2)])) }
+        #expect(error?.code == .writeFailedEventKept || error?.code == .writeFailedEventDropped)
+        given += 1
+        try writer.append(event(101, ["fresh": (3, 4)]))
+        given += 1
+        try writer.close()
+        let metrics = writer.metrics
+        let read = try readDirectory(scratch.path)
+        #expect(metrics.events + metrics.eventsDropped == given, "\(metrics)")
+        #expect(read.events.count == metrics.events - 0, "every event taken was written")
+        #expect(read.events.last == event(101, ["fresh": (3, 4)]))
+    }
+
+    /// Where a new segment cannot be locked (a file system without locks),
+    /// it is not made: a collector could take it unlocked. The event is
+    /// counted as dropped, no file is left, and recording resumes when
+    /// locking works.
+    @Test func aSegmentThatCannotBeLockedIsNotMade() throws {
+        let scratch = try ScratchDirectory()
+        let writer = try SegmentLogWriter(directory: scratch.path)
+        nonisolated(unsafe) var locks = true
+        writer.lockSegment = { descriptor in
+            guard locks else { errno = ENOLCK; return -1 }
+            return flock(descriptor, LOCK_EX | LOCK_NB)
+        }
+        locks = false
+        let error = #expect(throws: AppendError.self) { try writer.append(event(1)) }
+        #expect(error?.code == .writeFailedEventDropped)
+        #expect(error?.reason.contains("cannot lock segment") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+        #expect(writer.metrics.eventsDropped == 1)
+        locks = true
+        try writer.append(event(2))
+        try writer.close()
+        #expect(try readDirectory(scratch.path).events == [event(2)])
+    }
+
+    /// Options that could write a segment larger than readers accept (64 MiB)
+    /// are refused, naming the largest that fits; so are values out of range.
+    @Test(arguments: [
+        ("maxSegmentBytes", 64 << 20, "could grow past 67108864"),
+        ("maxSegmentBytes", Int.max, "could grow past"),
+        ("maxBacklogBytes", 63 << 20, "could grow past"),
+        ("maxSegmentBytes", 0, "at least 1 byte"),
+        ("maxBlockPayloadBytes", 0, "at least 1 byte"),
+        ("maxBacklogBytes", -1, "cannot be negative"),
+        ("flushIntervalMilliseconds", 0, "at least 1 ms"),
+    ])
+    func optionsReadersWouldRefuseAreRefused(_ field: String, _ value: Int, _ reason: String) throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        switch field {
+        case "maxSegmentBytes": options.maxSegmentBytes = value
+        case "maxBacklogBytes": options.maxBacklogBytes = value
+        case "maxBlockPayloadBytes": options.maxBlockPayloadBytes = value
+        default: options.flushIntervalMilliseconds = Int64(value)
+        }
+        let error = #expect(throws: StoreError.self) { try SegmentLogWriter(directory: scratch.path, options: options) }
+        #expect(error?.code == .invalidOptions)
+        #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path), "nothing is created for options refused")
+    }
+
+    @Test func theLargestAcceptedSegmentSizeIsAccepted() throws {
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 1
+        let overhead = options.largestSegmentBytes - 1
+        options.maxSegmentBytes = FormatLimits.maxSegmentBytes - overhead
+        #expect(options.problem == nil)
+        options.maxSegmentBytes += 1
+        #expect(options.problem != nil)
     }
 
     @Test func noTemporaryFilesAreLeftBehind() throws {
