@@ -41,7 +41,7 @@ public final class Deflater {
     private let builder = HuffmanBuilder(maxSymbols: DeflateAlphabet.literalLengthSymbols)
 
     private let alphabet = DeflateAlphabet()
-    /// Internal, not private, for the tests that move its piece offset.
+    /// Internal, not private, for the tests' hook on its piece offset.
     let matchFinder: MatchFinder
     /// Lengths and extra bits of the code-length symbols 0…18.
     private let extraBits: UnsafeMutablePointer<UInt8>

@@ -21,8 +21,10 @@ final class MatchFinder {
     /// earlier pieces and count as none, so the table is cleared only when
     /// offsets near Int32.max, not for every piece.
     private let recent: UnsafeMutablePointer<Int32>
-    /// Internal, not private, for the tests that start it near its limit.
-    var pieceOffset = 0
+    /// Where the current piece's entries are numbered from. Only `parse`
+    /// moves it, forward by what each piece parsed, back to 0 with the
+    /// table cleared before it passes `maximumPieceOffset`.
+    private(set) var pieceOffset = 0
     /// The largest offset a piece may start at: its entries stay below Int32.max.
     static let maximumPieceOffset = Int(Int32.max) - Deflater.maximumTokens * maximumMatch - 1
     /// The piece parsed last, `tokens[..<tokenCount]`: a literal byte
@@ -42,6 +44,15 @@ final class MatchFinder {
     deinit {
         recent.deallocate()
         tokens.deallocate()
+    }
+
+    /// Test hook: numbers the next piece's entries from `offset`, so a test
+    /// can start a piece near the limit without parsing 2 GiB first, or move
+    /// back and leave entries ahead of the position. Production code never
+    /// calls it: the output must not depend on the offset, and the hook is how
+    /// the tests check that it does not.
+    func movePieceOffsetForTesting(to offset: Int) {
+        pieceOffset = offset
     }
 
     /// Makes room for the tokens of the first piece of an input of `count`
@@ -90,7 +101,7 @@ final class MatchFinder {
                 recent[hash] = Int32(offset + position + 1)
                 // One unsigned compare keeps the candidate behind the position
                 // and inside the window, even for an entry from a later offset
-                // (only a test that moves pieceOffset back can leave one).
+                // (only the tests' hook that moves pieceOffset back can leave one).
                 if candidate >= 0, UInt(bitPattern: position &- candidate &- 1) < UInt(Self.window),
                    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: candidate, as: UInt32.self)) == word {
                     let longest = min(Self.maximumMatch, end - position)
