@@ -23,7 +23,7 @@
 /// `BitWriter`.
 ///
 /// A class because it owns its tables, which must be freed once.
-public final class Deflater {
+public final class Deflater: BlockCompressor {
     /// Symbols per DEFLATE block: keeping every frequency below 65,536 lets
     /// them sort in two radix passes.
     static let maximumTokens = 65_534
@@ -85,6 +85,13 @@ public final class Deflater {
     }
 
     /// Compresses `input` as one complete raw DEFLATE stream appended to `output`.
+    ///
+    /// The stream ends with a final block and a byte boundary; any inflater
+    /// reads it back, and the same input gives the same bytes every time.
+    ///
+    /// - Parameters:
+    ///   - input: The bytes to compress, of any length.
+    ///   - output: Where the stream is appended; bytes already there are kept.
     public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
         // No piece costs more than stored: per stored block of up to 65,535
         // bytes, 3 header bits, up to 7 to align and 4 length bytes. A piece
