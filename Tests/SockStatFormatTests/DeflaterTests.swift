@@ -89,20 +89,20 @@ struct DeflaterTests {
     /// The match table is not cleared between pieces but offset; entries of
     /// earlier pieces must never match, and when the offset nears its limit
     /// the table is cleared. Either way the bytes are a fresh Deflater's.
-    @Test(arguments: [Deflater.maximumPieceOffset - 70_000, Deflater.maximumPieceOffset, Deflater.maximumPieceOffset + 1])
+    @Test(arguments: [MatchFinder.maximumPieceOffset - 70_000, MatchFinder.maximumPieceOffset, MatchFinder.maximumPieceOffset + 1])
     func pieceOffsetsNearTheirLimitGiveTheSameBytes(_ offset: Int) {
         let deflater = Deflater()
         for (name, input) in Self.inputs {
             var fresh: [UInt8] = []
             input.withUnsafeBytes { Deflater().compress($0, appendingTo: &fresh) }
             // Twice: the second pass meets the first's entries in the table.
-            deflater.pieceOffset = offset
+            deflater.matchFinder.movePieceOffsetForTesting(to: offset)
             for pass in 0..<2 {
                 var reused: [UInt8] = []
                 input.withUnsafeBytes { deflater.compress($0, appendingTo: &reused) }
                 #expect(reused == fresh, "\(name), pass \(pass)")
             }
-            #expect(deflater.pieceOffset <= Deflater.maximumPieceOffset + Deflater.maximumTokens * 258)
+            #expect(deflater.matchFinder.pieceOffset <= MatchFinder.maximumPieceOffset + Deflater.maximumTokens * 258)
         }
     }
 
@@ -116,7 +116,7 @@ struct DeflaterTests {
         input.withUnsafeBytes { Deflater().compress($0, appendingTo: &fresh) }
         let deflater = Deflater()
         for pass in 0..<2 {
-            deflater.pieceOffset = 1_000
+            deflater.matchFinder.movePieceOffsetForTesting(to: 1_000)
             var reused: [UInt8] = []
             input.withUnsafeBytes { deflater.compress($0, appendingTo: &reused) }
             #expect(reused == fresh, "pass \(pass)")

@@ -21,7 +21,8 @@ public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
 /// so a damaged block yields nothing rather than a partial, possibly wrong,
 /// run of events.
 public struct BlockDecoder {
-    private let inflater = Inflater()
+    /// Turns a block's stored bytes back into its payload.
+    private let decompressor: any BlockDecompressor
     /// Label id -> slot + 1 for the current block (0: undefined).
     private var slotOfID: [Int32]
     /// The event index each slot last appeared in, to catch repeated labels.
@@ -30,7 +31,12 @@ public struct BlockDecoder {
     private var definedIDs: [Int] = []
 
     /// Creates a decoder. Holds a 256 KiB id table (`FormatLimits.labelIDLimit` entries).
-    public init() {
+    ///
+    /// - Parameter decompressor: Reads the stored bytes of every block this
+    ///   decoder is given, kept for its life: `Inflater`, raw DEFLATE, the
+    ///   codec of every segment so far, unless another is passed.
+    public init(decompressor: any BlockDecompressor = Inflater()) {
+        self.decompressor = decompressor
         slotOfID = Array(repeating: 0, count: FormatLimits.labelIDLimit)
     }
 
@@ -41,7 +47,7 @@ public struct BlockDecoder {
     public mutating func decode(stored: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
         let payload: UnsafeRawBufferPointer
         do {
-            payload = try inflater.inflate(stored)
+            payload = try decompressor.decompress(stored, limit: FormatLimits.maxBlockBytes)
         } catch {
             block.reset()
             switch error {

@@ -211,10 +211,16 @@ public struct BlockEncoder {
 
     /// Compresses the block built so far, appends its frame to `out`, and
     /// starts the next block. Does nothing when the block is empty.
-    public mutating func finishBlock(using deflater: Deflater, appendingTo out: inout [UInt8]) {
+    ///
+    /// - Parameters:
+    ///   - compressor: Compresses the payload into the frame's stored bytes
+    ///     (`Deflater` for every segment so far). Keep one for the life of the
+    ///     writer: it reuses its tables from block to block.
+    ///   - out: Where the frame is appended; bytes already there are kept.
+    public mutating func finishBlock(using compressor: some BlockCompressor, appendingTo out: inout [UInt8]) {
         guard eventCount > 0 else { return }
         stored.removeAll(keepingCapacity: true)
-        payload.withUnsafeBytes { deflater.compress(UnsafeRawBufferPointer(rebasing: $0[..<payloadCount]), appendingTo: &stored) }
+        payload.withUnsafeBytes { compressor.compress(UnsafeRawBufferPointer(rebasing: $0[..<payloadCount]), appendingTo: &stored) }
         stored.withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
         for id in definedList { definedInBlock[Int(id)] = false }
         definedList.removeAll(keepingCapacity: true)

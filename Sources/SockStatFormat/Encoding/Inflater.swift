@@ -19,7 +19,7 @@ public enum InflateError: Error, Hashable, Sendable {
 ///
 /// A class because it owns zlib's stream state and the buffer, which must be
 /// freed once.
-public final class Inflater {
+public final class Inflater: BlockDecompressor {
     private var stream = z_stream()
     private var isInitialized = false
     private var buffer: UnsafeMutableRawPointer?
@@ -70,6 +70,20 @@ public final class Inflater {
                 throw .corrupt(message)
             }
         }
+    }
+
+    /// Inflates `input` for a `BlockDecoder`: `inflate(_:limit:)` under the
+    /// name `BlockDecompressor` gives it.
+    ///
+    /// - Parameters:
+    ///   - input: Exactly one raw DEFLATE stream.
+    ///   - limit: The most bytes the stream may inflate to.
+    /// - Returns: The inflated bytes, in the inflater's buffer: valid until
+    ///   its next call.
+    /// - Throws: `InflateError` when zlib rejects the stream, it passes
+    ///   `limit`, ends before its final block, or is followed by more bytes.
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(InflateError) -> UnsafeRawBufferPointer {
+        try inflate(input, limit: limit)
     }
 
     /// Inflates into `output` (replacing its contents); for callers that keep the bytes.
