@@ -78,6 +78,7 @@ let package = Package(
             name: "SockStatRecorderTests",
             dependencies: [
                 "SockStatRecorder", "SockStatStore", "SockStatFormat",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

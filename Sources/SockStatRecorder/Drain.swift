@@ -1,16 +1,10 @@
+import Logging
 import SockStatFormat
 import SockStatStore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What a drain or read delivered.
 public struct DrainSummary: Hashable, Sendable {
-    /// Segments delivered (and, for a drain, deleted).
+    /// Segments delivered (and, for a drain, deleted or set aside).
     public var segments = 0
     /// Events delivered.
     public var events = 0
@@ -20,72 +14,108 @@ public struct DrainSummary: Hashable, Sendable {
 
 extension Recorder {
     /// Streams everything recorded so far to `sink` as canonical JSON lines,
-    /// deleting only what the sink accepted (the seed's `WriteLogs`).
+    /// one call per segment, deleting each segment only after its call
+    /// returned (the seed's `WriteLogs`).
     ///
     /// The buffered block is written and the open segment closed first, so
     /// that every event so far is in a closed segment; recording goes on in a
     /// new one. (If that write fails, the open segment's events wait for a
-    /// later drain; the closed segments are delivered all the same.) Only
-    /// this user's files named like segments are taken. Then each closed segment, oldest first, is decoded and handed
-    /// to `sink` in one call, and deleted once that call returns. If the sink
-    /// throws, the drain stops there: that segment and the later ones stay, so
-    /// nothing is lost, and nothing already accepted is delivered again.
+    /// later drain; the closed segments are delivered all the same.) Then the
+    /// closed segments are collected oldest first, by the same rules as
+    /// `sockstat-convert decode --consume` (`SegmentCollector`): only this
+    /// user's files named like segments; a segment with damage is renamed
+    /// `.sslog.damaged` after its intact events are delivered; a copy of a
+    /// segment this drain delivered (the same sequence number in its header)
+    /// is renamed `.sslog.duplicate`, never delivered twice. If the sink
+    /// throws, the drain stops there: that segment and the later ones stay,
+    /// so nothing is lost, and nothing already accepted is delivered again.
+    /// After `shutdown()` a drain still delivers what is on disk (it writes
+    /// no segment): shutting down, then draining, collects everything.
     ///
-    /// - Throws: what `sink` throws, or `StoreError` if the directory cannot be read.
+    /// - Throws: what `sink` throws, or `StoreError` if the directory cannot
+    ///   be read or written, or a delivered segment could be neither deleted
+    ///   nor set aside (it will be delivered again; the drain stops there).
     @discardableResult
     public func drain(to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DrainSummary {
-        try deliver(to: sink, deleting: true)
-    }
-
-    /// Streams everything recorded so far to `sink` without deleting anything.
-    @discardableResult
-    public func read(to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DrainSummary {
-        try deliver(to: sink, deleting: false)
-    }
-
-    private func deliver(to sink: (UnsafeRawBufferPointer) throws -> Void, deleting: Bool) throws -> DrainSummary {
         // If the open segment cannot be closed (its last block cannot be
         // written: a full disk), it stays open and locked, its events wait for
         // the next drain, and the closed segments are still delivered: on a
         // full disk that is what frees the space.
         try? closeOpenSegment()
+        var collector = SegmentCollector()
         var summary = DrainSummary()
-        var decoder = SegmentJSONDecoder()
-        var lines: [UInt8] = []
-        let me = geteuid()
-        for file in try SegmentDirectory.segments(in: options.directory) {
-            // Only our own segments: files named like segments and owned by
-            // this user (others are left alone, as retention leaves them).
-            var info = stat()
-            let name = file.path.split(separator: "/").last.map(String.init) ?? ""
-            guard SegmentName.sequence(fromFileName: name) != nil, stat(file.path, &info) == 0, info.st_uid == me else { continue }
-            // A segment opened by a poll since we closed ours is held: leave it.
-            guard let claimed = SegmentDirectory.claim(file.path) else { continue }
-            defer { claimed.release() }
-            guard let bytes = try? claimed.read() else { continue }
-            lines.removeAll(keepingCapacity: true)
-            let output = OutputBuffer(capacity: 1 << 16) { lines.append(contentsOf: $0) }
-            let outcome: SegmentJSONDecoder.Outcome
-            do {
-                outcome = try decoder.decode(bytes, to: output) { _ in true }
-                try output.flush()
-            } catch {
-                continue  // not a readable segment: not ours to deliver or delete
-            }
-            try lines.withUnsafeBytes { try sink($0) }
-            summary.segments += 1
-            summary.events += outcome.events
-            summary.damage += outcome.damage
-            if deleting {
-                do {
-                    try claimed.remove()
-                } catch {
-                    // Delivered but not deletable: set it aside so that it is
-                    // never delivered again; fail only if even that fails.
-                    try claimed.set(aside: ".delivered")
-                }
+        let lines = SegmentLines()
+        _ = try collector.collect(from: options.directory, to: lines.output, deliver: { segment in
+            try lines.deliver(to: sink)
+            summary.add(segment)
+        }, notes: { logger.warning("sockstatlog: drain: \($0)") })
+        return summary
+    }
+
+    /// Streams everything recorded so far to `sink` as canonical JSON lines,
+    /// one call per segment, and deletes nothing.
+    ///
+    /// The buffered block is written first; the open segment stays open (a
+    /// read does not rotate segments, so reading often costs no space), and
+    /// its complete blocks are read up to its size at that moment. The
+    /// segments read are those a drain would take, in the same order, with
+    /// the same damage handling; a segment a collector takes meanwhile is
+    /// simply not read. After `shutdown()` a read still reads what is on disk.
+    ///
+    /// - Throws: what `sink` throws, or `StoreError` if the directory cannot be read.
+    @discardableResult
+    public func read(to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DrainSummary {
+        let open = flushAndLocateOpenSegment()
+        var inputs: [SegmentInput] = []
+        for file in try SegmentDirectory.segments(in: options.directory) where file.isCollectable {
+            if let open, file.path == open.path {
+                inputs.append(.prefix(file.path, bytes: open.bytes))
+            } else {
+                inputs.append(.file(file.path))
             }
         }
+        var collector = SegmentCollector()
+        var summary = DrainSummary()
+        let lines = SegmentLines()
+        for input in inputs {
+            // A file that vanished (a collector took it) is not an error here.
+            guard let bytes = try? bytes(of: input) else { continue }
+            guard let outcome = try collector.read(bytes, path: input.path, to: lines.output,
+                                                   notes: { logger.warning("sockstatlog: read: \($0)") })
+            else { continue }
+            try lines.deliver(to: sink)
+            summary.add(CollectedSegment(path: input.path, events: outcome.events, damage: outcome.damage))
+        }
         return summary
+    }
+
+    private func bytes(of input: SegmentInput) throws(StoreError) -> [UInt8] {
+        switch input {
+        case .prefix(let path, let bytes): try SegmentDirectory.read(path, prefix: bytes)
+        case .file(let path): try SegmentDirectory.read(path)
+        case .standardInput: try SegmentDirectory.readStandardInput()
+        }
+    }
+
+}
+
+/// One segment's lines, gathered to be handed to a sink in one call.
+private final class SegmentLines {
+    private var bytes: [UInt8] = []
+    private(set) lazy var output = OutputBuffer(capacity: 1 << 16) { [unowned self] in bytes.append(contentsOf: $0) }
+
+    /// Hands the segment's lines to `sink` and starts the next segment.
+    func deliver(to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try output.flush()
+        defer { bytes.removeAll(keepingCapacity: true) }
+        try bytes.withUnsafeBytes { try sink($0) }
+    }
+}
+
+extension DrainSummary {
+    mutating func add(_ segment: CollectedSegment) {
+        segments += 1
+        events += segment.events
+        damage += segment.damage
     }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Logging
 import SockStatFormat
 import SockStatStore
+import Synchronization
 import SystemPackage
 
 /// How a `Recorder` polls, buffers, rotates and retains.
@@ -84,6 +85,16 @@ public struct RecorderMetrics: Hashable, Sendable {
     public var sourceErrors = 0
     /// Failed writes.
     public var writeErrors = 0
+    /// Labels that could not be recorded because the format cannot store
+    /// them: refused by the source where they entered
+    /// (`CounterSnapshot.refusedLabels`, counted as they appear), or by the
+    /// recorder (longer than 1024 bytes, or given twice in one snapshot;
+    /// each label counted once). Their bytes are not recorded; every other
+    /// label of the same events is.
+    public var labelsRefused = 0
+    /// Events with more than 1024 changed labels, recorded as several
+    /// events with the same `t`, `d` and `c` (no byte is lost).
+    public var eventsSplit = 0
 }
 
 /// What a poll reads and computes.
@@ -107,7 +118,10 @@ struct PollState {
 
 /// The recorder's state, driven one poll at a time. Not thread-safe: the
 /// `Recorder` serializes access; tests and replays drive it directly.
-final class RecorderCore {
+///
+/// @unchecked Sendable: a core lives inside its `Recorder`'s `Lock` and is
+/// touched only in `withLock`, one thread at a time; nothing hands it out.
+final class RecorderCore: @unchecked Sendable {
     let options: RecorderOptions
     let source: any CounterSource
     let logger: Logger
@@ -123,6 +137,18 @@ final class RecorderCore {
     @exclusivity(unchecked) private var blockStart: UInt64?
     @exclusivity(unchecked) private var metricsBase = RecorderMetrics()
     @exclusivity(unchecked) private var lastWall: Int64 = 0
+    /// Set by `closeForShutdown()`: from then on every call is a no-op.
+    private(set) var isClosed = false
+    /// Labels this recorder refused, to count and log each once (a few:
+    /// past `maxRememberedRefusals`, refusals are counted without remembering).
+    private var refused: Set<Label> = []
+    private static let maxRememberedRefusals = 4096
+    /// What the source said it refused at its last poll.
+    private var sourceRefusals = 0
+    /// States logged when they begin and when they end, never per poll.
+    private var splitting = false
+    private var sourceFailing = false
+    private var writeFailing = false
 
     init(source: any CounterSource, options: RecorderOptions, wallClock: @escaping @Sendable () -> Int64, logger: Logger) throws(StoreError) {
         self.options = options
@@ -145,14 +171,14 @@ final class RecorderCore {
     /// Enables or disables recording: disabling writes the buffered block,
     /// enabling starts from a new baseline.
     func setEnabled(_ enabled: Bool) {
-        guard enabled != isEnabled else { return }
+        guard !isClosed, enabled != isEnabled else { return }
         if enabled { rebaseline() } else { flush() }
         isEnabled = enabled
     }
 
     /// Takes one poll at `reading`.
     func poll(at reading: ClockReading) {
-        guard isEnabled else { return }
+        guard isEnabled, !isClosed else { return }
         metricsBase.polls += 1
         lastWall = reading.wallMilliseconds
         // Whatever happens below, a block whose time is up is written.
@@ -162,18 +188,24 @@ final class RecorderCore {
                 flush()
             }
         }
+        let hasEvent: Bool
         do {
-            guard try polling.read(source, at: reading, after: previous) else {
-                previous = reading
-                return
-            }
+            hasEvent = try polling.read(source, at: reading, after: previous)
         } catch {
             metricsBase.sourceErrors += 1
-            logger.warning("sockstatlog: cannot read counters: \(error)")
+            if !sourceFailing {
+                sourceFailing = true
+                logger.warning("sockstatlog: cannot read counters: \(error) (said once; polling goes on)")
+            }
             return
         }
+        if sourceFailing {
+            sourceFailing = false
+            logger.notice("sockstatlog: counters readable again")
+        }
+        if polling.snapshot.refusedLabels != sourceRefusals { noteSourceRefusals(polling.snapshot.refusedLabels) }
         previous = reading
-        append(polling.event, at: reading)
+        if hasEvent { append(polling.event, at: reading) }
     }
 
     private func append(_ event: Event, at reading: ClockReading) {
@@ -184,38 +216,122 @@ final class RecorderCore {
         }
         do {
             try writer.append(event)
+            if splitting {
+                splitting = false
+                logger.notice("sockstatlog: events fit in one record again")
+            }
+        } catch where error.code == .refused {
+            appendWhatCanBeStored(of: event)
         } catch {
-            switch error.code {
-            case .refused:
+            noteWriteFailure(error)
+        }
+    }
+
+    /// An event the format refused whole: its labels the format cannot
+    /// store are left out (and counted), and an event of more than 1024
+    /// labels is recorded as several with the same `t`, `d` and `c`.
+    private func appendWhatCanBeStored(of event: Event) {
+        // The tracker sorted the labels: a label given twice is adjacent.
+        var kept: [LabelCounts] = []
+        kept.reserveCapacity(event.counts.count)
+        for (index, entry) in event.counts.enumerated() {
+            if entry.label.bytes.count > FormatLimits.maxLabelBytes {
+                refuse(entry.label, "longer than \(FormatLimits.maxLabelBytes) bytes")
+            } else if index > 0, event.counts[index - 1].label == entry.label {
+                refuse(entry.label, "given twice in one snapshot")
+            } else {
+                kept.append(entry)
+            }
+        }
+        if kept.count > FormatLimits.maxLabelsPerEvent {
+            metricsBase.eventsSplit += 1
+            if !splitting {
+                splitting = true
+                logger.warning("sockstatlog: an event of \(kept.count) labels is recorded as several of at most \(FormatLimits.maxLabelsPerEvent) (said once until events fit again)")
+            }
+        }
+        var start = 0
+        while start < kept.count {
+            let end = min(start + FormatLimits.maxLabelsPerEvent, kept.count)
+            let piece = Event(time: event.time, duration: event.duration, isCellular: event.isCellular,
+                              counts: Array(kept[start..<end]))
+            do {
+                try writer.append(piece)
+            } catch where error.code == .refused {
+                // Nothing left to take out: the event itself is at fault.
                 metricsBase.eventsDropped += 1
                 logger.error("sockstatlog: event not recordable: \(error)")
-            case .writeFailedEventKept:
-                logger.warning("sockstatlog: write failed, holding data: \(error)")
-            default:
-                logger.warning("sockstatlog: write failed, event dropped: \(error)")
+            } catch {
+                noteWriteFailure(error)
             }
+            start = end
+        }
+    }
+
+    /// Counts a label the recorder leaves out, and says so the first time.
+    private func refuse(_ label: Label, _ why: String) {
+        guard !refused.contains(label) else { return }
+        metricsBase.labelsRefused += 1
+        if refused.count < Self.maxRememberedRefusals { refused.insert(label) }
+        let shown = label.bytes.count > 64 ? String(decoding: label.bytes.prefix(64), as: UTF8.self) + "…" : label.description
+        logger.warning("sockstatlog: label \"\(shown)\" (\(label.bytes.count) bytes) cannot be recorded: \(why); its bytes are left out, the other labels recorded")
+    }
+
+    /// The source's count of labels it refused changed: what rose is
+    /// counted, and the change is said.
+    private func noteSourceRefusals(_ count: Int) {
+        if count > sourceRefusals {
+            metricsBase.labelsRefused += count - sourceRefusals
+            logger.warning("sockstatlog: the counter source refused \(count) labels the format cannot store (longer than \(FormatLimits.maxLabelBytes) bytes); their bytes are not recorded")
+        } else if count == 0 {
+            logger.notice("sockstatlog: the counter source refuses no labels any more")
+        }
+        sourceRefusals = count
+    }
+
+    private func noteWriteFailure(_ error: any Error) {
+        if !writeFailing {
+            writeFailing = true
+            logger.warning("sockstatlog: write failed, holding data: \(error) (said once until writing works)")
         }
     }
 
     /// Writes the buffered block now.
     func flush() {
+        guard !isClosed else { return }
         blockStart = nil
         do {
             try writer.flush()
+            if writeFailing, writer.pendingEvents == 0 {
+                writeFailing = false
+                logger.notice("sockstatlog: writing works again; everything waiting is written")
+            }
         } catch {
-            logger.warning("sockstatlog: write failed, holding data: \(error)")
+            noteWriteFailure(error)
         }
     }
 
     /// Writes the buffered block and closes the open segment, so that every
     /// event so far is in a closed segment.
     func closeSegment() throws(StoreError) {
+        guard !isClosed else { return }
         blockStart = nil
         try writer.close()
     }
 
-    /// Closes the segment for good; what cannot be written is counted as dropped.
+    /// Writes the buffered block and the segment's size so far, without
+    /// closing it: where a reader finds every complete block.
+    func flushAndLocateOpenSegment() -> (path: String, bytes: Int)? {
+        flush()
+        guard let path = writer.openSegmentPath, let bytes = writer.openSegmentBytes else { return nil }
+        return (path, bytes)
+    }
+
+    /// Closes the segment for good; what cannot be written is counted as
+    /// dropped. Every later call is a no-op.
     func closeForShutdown() {
+        guard !isClosed else { return }
+        defer { isClosed = true }
         do {
             try closeSegment()
         } catch {
@@ -263,10 +379,12 @@ final class RecorderCore {
 public final class Recorder: Sendable {
     /// The options in force.
     public let options: RecorderOptions
-    private let core: Lock<RecorderCore?>
+    private let core: Lock<RecorderCore>
     private let clock: any RecorderClock
-    private let logger: Logger
+    let logger: Logger
     private let state = Lock(State())
+    /// Set first thing by `shutdown()`: from then on every call is a no-op.
+    private let shutDown = Atomic<Bool>(false)
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -285,16 +403,25 @@ public final class Recorder: Sendable {
         self.options = options
         self.clock = clock
         self.logger = logger
-        let core = try RecorderCore(source: source, options: options,
-                                    wallClock: { clock.now().wallMilliseconds }, logger: logger)
-        self.core = Lock(core)
+        core = Lock(try RecorderCore(source: source, options: options,
+                                     wallClock: { clock.now().wallMilliseconds }, logger: logger))
     }
 
-    /// Starts polling every `pollIntervalMilliseconds` on a background thread.
+    /// Whether `shutdown()` was called. After it the recorder records
+    /// nothing: `poll`, `poll(at:)`, `start`, `flush` and setting
+    /// `isEnabled` are no-ops (no segment is created, no event is taken and
+    /// lost), and `metrics` stays at its final values. `drain` and `read`
+    /// still deliver what is on disk: they write no segment, and shutting
+    /// down, then draining, is how an app collects everything.
+    public var isShutDown: Bool { shutDown.load(ordering: .acquiring) }
+
+    /// Starts polling every `pollIntervalMilliseconds` on a background
+    /// thread. Does nothing if it is polling already, or after `shutdown()`.
     public func start() {
+        guard !isShutDown else { return }
         let alreadyRunning = state.withLock { state -> Bool in
             defer { state.running = true }
-            return state.running
+            return state.running || state.stopping
         }
         guard !alreadyRunning else { return }
         let thread = DispatchQueue(label: "sockstatlog.poller", qos: .utility)
@@ -315,39 +442,46 @@ public final class Recorder: Sendable {
             _ = wakeup.wait(timeout: .now() + .milliseconds(wait))
         }
         // Final flush on the poller thread, so that writes never overlap.
-        core.withLock { $0?.closeForShutdown() }
+        core.withLock { $0.closeForShutdown() }
         stopped.signal()
     }
 
     /// Takes one poll now (the poller does this on its own; tests and
     /// replays may call it directly, or `poll(at:)` with their own times).
     public func poll() {
+        guard !isShutDown else { return }
         // The clock is read under the lock: a poll that waited for a drain
         // must not stamp counters read now with the time it started waiting.
-        core.withLock { $0?.poll(at: clock.now()) }
+        core.withLock { $0.poll(at: clock.now()) }
     }
 
     /// Takes one poll with the given clock reading.
     public func poll(at reading: ClockReading) {
-        core.withLock { $0?.poll(at: reading) }
+        guard !isShutDown else { return }
+        core.withLock { $0.poll(at: reading) }
     }
 
     /// Whether polling records. Disabling writes the buffered block; enabling
     /// starts from a new baseline, so the pause is not one long event. The
     /// switch happens under the same lock as polls, so no poll straddles it.
+    /// False, and not settable, after `shutdown()`.
     public var isEnabled: Bool {
-        get { core.withLock { $0?.isEnabled ?? false } }
-        set { core.withLock { $0?.setEnabled(newValue) } }
+        get { !isShutDown && core.withLock { $0.isEnabled } }
+        set {
+            guard !isShutDown else { return }
+            core.withLock { $0.setEnabled(newValue) }
+        }
     }
 
     /// Writes the buffered block now.
     public func flush() {
-        core.withLock { $0?.flush() }
+        guard !isShutDown else { return }
+        core.withLock { $0.flush() }
     }
 
     /// Test hook: makes block writes fail (or stall) as `hook` says.
     package func injectWriteFailure(_ hook: (@Sendable (Int) -> Errno?)?) {
-        core.withLock { $0?.injectWriteFailure(hook) }
+        core.withLock { $0.injectWriteFailure(hook) }
     }
 
     /// Writes the buffered block and closes the open segment; the next event
@@ -355,21 +489,32 @@ public final class Recorder: Sendable {
     func closeOpenSegment() throws(StoreError) {
         var failure: StoreError?
         core.withLock { core in
-            do throws(StoreError) { try core?.closeSegment() } catch { failure = error }
+            do throws(StoreError) { try core.closeSegment() } catch { failure = error }
         }
         if let failure { throw failure }
     }
 
-    /// What the recorder has done so far.
+    /// Writes the buffered block; returns the open segment and its size, if
+    /// one is open (a read takes its complete blocks without closing it).
+    func flushAndLocateOpenSegment() -> (path: String, bytes: Int)? {
+        core.withLock { $0.flushAndLocateOpenSegment() }
+    }
+
+    /// What the recorder has done so far (after `shutdown()`, its final values).
     public var metrics: RecorderMetrics {
-        core.withLock { $0?.metrics ?? RecorderMetrics() }
+        core.withLock { $0.metrics }
     }
 
     /// Stops polling, writes what is buffered and closes the segment. Returns
     /// within `shutdownTimeoutMilliseconds` even if the disk is slow; returns
     /// false if the final write had not finished by then (it goes on).
+    ///
+    /// Terminal: the recorder records nothing after it (`isShutDown` says
+    /// what still works); a second `shutdown()` says whether the first
+    /// one's final write finished.
     @discardableResult
     public func shutdown() -> Bool {
+        shutDown.store(true, ordering: .releasing)
         let (wasRunning, alreadyStopping) = state.withLock { state -> (Bool, Bool) in
             defer { state.stopping = true }
             return (state.running, state.stopping)
@@ -385,7 +530,7 @@ public final class Recorder: Sendable {
             wakeup.signal()
         } else {
             DispatchQueue.global().async { [self] in
-                core.withLock { $0?.closeForShutdown() }
+                core.withLock { $0.closeForShutdown() }
                 stopped.signal()
             }
         }

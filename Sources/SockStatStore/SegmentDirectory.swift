@@ -15,6 +15,10 @@ public struct SegmentFile: Hashable, Sendable {
     /// Sequence number from the file's header, or from its name when the
     /// header cannot be read.
     public var sequence: UInt64?
+    /// Whether a collector may take it: named like a segment
+    /// (`sockstat-<20 digits>.sslog`) and owned by this user. Drains,
+    /// `decode --consume` and retention touch no other file.
+    public var isCollectable: Bool
 }
 
 /// Finding and reading segments.
@@ -31,6 +35,7 @@ public enum SegmentDirectory {
     /// ties in bytewise name order. Other files are ignored.
     public static func segments(in directory: String) throws(StoreError) -> [SegmentFile] {
         let names = try FileIO.listDirectory(directory).filter { $0.hasSuffix(SegmentName.suffix) && !$0.hasPrefix(".") }
+        let me = geteuid()
         var files: [SegmentFile] = []
         for name in names {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
@@ -39,7 +44,10 @@ public enum SegmentDirectory {
                let fromHeader = prefix.withUnsafeBytes({ SegmentHeader.intactSequence($0) }) {
                 sequence = fromHeader
             }
-            files.append(SegmentFile(path: path, sequence: sequence))
+            var info = stat()
+            let ours = lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_uid == me
+            files.append(SegmentFile(path: path, sequence: sequence,
+                                     isCollectable: ours && SegmentName.sequence(fromFileName: name) != nil))
         }
         files.sort { lhs, rhs in
             switch (lhs.sequence, rhs.sequence) {
@@ -62,10 +70,27 @@ public enum SegmentDirectory {
         try FileIO.readFile(path, limit: FormatLimits.maxSegmentBytes)
     }
 
+    /// Reads the first `count` bytes of a segment file (the complete blocks
+    /// of one being written, whose size the writer gave).
+    public static func read(_ path: String, prefix count: Int) throws(StoreError) -> [UInt8] {
+        try FileIO.readPrefix(path, count: min(count, FormatLimits.maxSegmentBytes))
+    }
+
+    /// Reads one segment from standard input.
+    public static func readStandardInput() throws(StoreError) -> [UInt8] {
+        try FileIO.readAll(.standardInput, path: "-", limit: FormatLimits.maxSegmentBytes)
+    }
+
     /// Takes a closed segment for collection: opens it and locks it, unless
     /// a writer holds it (the open segment). Returns nil when it is locked or
-    /// gone. The caller reads it, deletes it, then releases it.
+    /// gone. The caller reads it, removes it or sets it aside, then releases it.
     public static func claim(_ path: String) -> ClaimedSegment? {
+        claim(path, unlinking: { unlink($0) })
+    }
+
+    /// `claim(_:)`, removing names with `unlinkFile` (a test seam for a
+    /// file system that refuses).
+    static func claim(_ path: String, unlinking unlinkFile: @escaping (String) -> CInt) -> ClaimedSegment? {
         guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly) else { return nil }
         guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else {
             try? fd.close()
@@ -80,12 +105,37 @@ public enum SegmentDirectory {
             try? fd.close()
             return nil
         }
-        return ClaimedSegment(path: path, descriptor: fd)
+        return ClaimedSegment(path: path, descriptor: fd, unlinkFile: unlinkFile)
     }
 
-    /// Reads one segment from standard input.
-    public static func readStandardInput() throws(StoreError) -> [UInt8] {
-        try FileIO.readAll(.standardInput, path: "-", limit: FormatLimits.maxSegmentBytes)
+    /// What a collector renames a segment it took but did not delete.
+    public enum SetAside: String, CaseIterable, Sendable {
+        /// It had damage: its intact events were delivered, its bytes are
+        /// kept for inspection.
+        case damaged
+        /// It was delivered but could not be deleted.
+        case delivered
+        /// Its header holds a sequence number already delivered from
+        /// another file in the same collection (a copy).
+        case duplicate
+    }
+
+    /// The sequence number of a set-aside file's name
+    /// (`sockstat-<20 digits>.sslog.<kind>`, optionally `.<n>`), nil for other names.
+    public static func setAsideSequence(fromFileName name: String) -> UInt64? {
+        let segmentNameLength = SegmentName.fileName(sequence: 0).utf8.count
+        let bytes = Array(name.utf8)
+        guard bytes.count > segmentNameLength,
+              let sequence = SegmentName.sequence(fromFileName: String(decoding: bytes[..<segmentNameLength], as: UTF8.self))
+        else { return nil }
+        let rest = bytes[segmentNameLength...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        // "", kind, and optionally a number: ".damaged", ".damaged.2".
+        guard rest.count == 2 || rest.count == 3, rest[0].isEmpty,
+              SetAside(rawValue: String(decoding: rest[1], as: UTF8.self)) != nil else { return nil }
+        if rest.count == 3 {
+            guard !rest[2].isEmpty, rest[2].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        }
+        return sequence
     }
 }
 
@@ -94,6 +144,7 @@ public struct ClaimedSegment {
     /// Its path.
     public let path: String
     let descriptor: FileDescriptor
+    let unlinkFile: (String) -> CInt
 
     /// Its bytes.
     public func read() throws(StoreError) -> [UInt8] {
@@ -102,25 +153,37 @@ public struct ClaimedSegment {
 
     /// Deletes it (its output is safely written). Still held until `release()`.
     public func remove() throws(StoreError) {
-        guard unlink(path) == 0 || errno == ENOENT else {
+        guard unlinkFile(path) == 0 || errno == ENOENT else {
             throw StoreError(.write, path: path, "cannot delete", Errno(rawValue: errno))
         }
     }
 
-    /// Renames it to `path` + `suffix` (kept for inspection, no longer a
-    /// segment to readers). Still held until `release()`.
-    public func set(aside suffix: String) throws(StoreError) {
-        // Never over an earlier set-aside file: numbering restarts once a directory is emptied.
-        var target = path + suffix
+    /// Renames it `path.sslog.<kind>` (`.<kind>.2`, … when taken), so that
+    /// no reader or collector takes it as a segment again; returns the new
+    /// path. Still held until `release()`.
+    ///
+    /// - Throws: `StoreError` when it cannot be renamed; it then keeps its
+    ///   name (never two names), and the caller must say so: a collector
+    ///   will take it again.
+    public func set(aside kind: SegmentDirectory.SetAside) throws(StoreError) -> String {
+        // link, unlike rename, never replaces an earlier set-aside file
+        // (numbering restarts once a directory is emptied).
+        var target = path + "." + kind.rawValue
         var attempt = 1
         while link(path, target) != 0 {
             guard errno == EEXIST, attempt < 1000 else {
-                throw StoreError(.write, path: path, "cannot set aside", Errno(rawValue: errno))
+                throw StoreError(.write, path: path, "cannot set aside as \(target)", Errno(rawValue: errno))
             }
             attempt += 1
-            target = path + suffix + "." + String(attempt)
+            target = path + "." + kind.rawValue + "." + String(attempt)
         }
-        _ = unlink(path)
+        guard unlinkFile(path) == 0 || errno == ENOENT else {
+            let failure = Errno(rawValue: errno)
+            // Not two names for one segment: undo the link.
+            _ = unlinkFile(target)
+            throw StoreError(.write, path: path, "cannot set aside (cannot remove its name)", failure)
+        }
+        return target
     }
 
     /// Releases it (closes the file and so drops the lock). Call once.

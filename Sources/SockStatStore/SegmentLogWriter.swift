@@ -170,6 +170,10 @@ public final class SegmentLogWriter {
     /// The path of the segment being written, if one is open.
     public var openSegmentPath: String? { file == nil ? nil : filePath }
 
+    /// The size of the segment being written, if one is open: its complete
+    /// blocks end there (bytes after it are a block being written).
+    public var openSegmentBytes: Int? { file == nil ? nil : segmentBytes }
+
     /// Drops everything not yet written (at shutdown, after a final write
     /// failed); the caller has counted it.
     public func discardPending() {

@@ -65,27 +65,24 @@ struct Decode: ParsableCommand {
     func run() throws {
         let range = TimeRange(since: since.flatMap { try? TimeArgument.parse($0).get() },
                               until: until.flatMap { try? TimeArgument.parse($0).get() })
+        let report: (CollectionNote) -> Void = { Diagnostics.report($0.description) }
 
         // Resolve every path before writing anything, so a typo costs no output.
-        var inputs: [String] = []
-        for path in paths {
-            if path == "-" {
-                inputs.append(path)
-            } else if SegmentDirectory.isDirectory(path) {
-                do {
-                    let segments = try SegmentDirectory.segments(in: path)
-                    if segments.isEmpty { Diagnostics.report("\(path): no segments (*\(SegmentName.suffix)) in this directory") }
-                    inputs.append(contentsOf: segments.map(\.path))
-                } catch {
-                    Diagnostics.report(error.description)
-                    throw Exit.noInput
-                }
-            } else {
-                guard (try? FileDescriptor.open(FilePath(path), .readOnly).close()) != nil else {
-                    Diagnostics.report("\(path): cannot open")
-                    throw Exit.noInput
-                }
-                inputs.append(path)
+        let inputs: [SegmentInput]
+        do {
+            inputs = consume ? [] : try SegmentCollector<CanonicalJSONBlockWriter>.inputs(for: paths, notes: report)
+        } catch {
+            Diagnostics.report(error.description)
+            throw Exit.noInput
+        }
+
+        // A collector that could not delete what it delivered would deliver
+        // it again: a directory that cannot be written is refused before any
+        // output is made.
+        if consume {
+            for directory in paths where access(directory, W_OK | X_OK) != 0 {
+                Diagnostics.report("\(directory): cannot consume: \(Errno(rawValue: errno)) (segments could not be deleted)")
+                throw Exit.noInput
             }
         }
 
@@ -103,149 +100,46 @@ struct Decode: ParsableCommand {
         }
         let outputName = output ?? "standard output"
         let buffer = OutputBuffer { bytes in _ = try destination.writeAll(bytes) }
-        var session = DecodeSession(range: range, strict: strict, output: buffer)
-        let outcome: DecodeSession.Outcome
+        var collector = SegmentCollector(range: range, stopsAtFirstLoss: strict)
+        var stopped = false
         do {
             if consume {
                 var synced = false
-                outcome = try session.consume(inputs) {
-                    try buffer.flush()
-                    // A file is synced before a segment goes (its directory entry once);
-                    // a pipe or terminal has taken the bytes once write returns.
-                    var info = stat()
-                    guard fstat(destination.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
-                    guard fsync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
-                    if !synced, let output {
-                        synced = true
-                        let parent = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
-                        if let directory = try? FileDescriptor.open(FilePath(parent.isEmpty ? "/" : parent), .readOnly) {
-                            _ = fsync(directory.rawValue)
-                            try? directory.close()
+                for directory in paths {
+                    _ = try collector.collect(from: directory, to: buffer, deliver: { _ in
+                        try buffer.flush()
+                        // A file is synced before a segment goes (its directory entry once);
+                        // a pipe or terminal has taken the bytes once write returns.
+                        var info = stat()
+                        guard fstat(destination.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+                        guard fsync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                        if !synced, let output {
+                            synced = true
+                            let parent = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
+                            if let directory = try? FileDescriptor.open(FilePath(parent.isEmpty ? "/" : parent), .readOnly) {
+                                _ = fsync(directory.rawValue)
+                                try? directory.close()
+                            }
                         }
-                    }
+                    }, notes: report)
                 }
             } else {
-                outcome = try session.decode(inputs)
+                stopped = try !collector.read(inputs, to: buffer, notes: report)
             }
+            try collector.finish(to: buffer)
             try buffer.flush()
             if output != nil { try destination.close() }
+        } catch let error as StoreError {
+            // Collecting could not go on: a directory that cannot be
+            // written, or a delivered segment that could not be deleted.
+            try? buffer.flush()
+            Diagnostics.report(error.description)
+            throw Exit.incomplete
         } catch {
             Diagnostics.report("\(outputName): write failed: \(error)")
             throw Exit.ioError
         }
-        switch outcome {
-        case .complete: return
-        case .incomplete: throw Exit.incomplete
-        case .stopped: throw Exit.stoppedAtDamage
-        }
-    }
-}
-
-/// Decodes a list of segment files into one output, reporting damage.
-struct DecodeSession {
-    enum Outcome { case complete, incomplete, stopped }
-
-    let range: TimeRange
-    let strict: Bool
-    let output: OutputBuffer
-    private var segments = SegmentJSONDecoder()
-    private var seenSequences: [UInt64: String] = [:]
-    private var damaged = false
-
-    init(range: TimeRange, strict: Bool, output: OutputBuffer) {
-        self.range = range
-        self.strict = strict
-        self.output = output
-    }
-
-    /// Decodes `inputs` in order. Throws only for output failures.
-    mutating func decode(_ inputs: [String]) throws -> Outcome {
-        for input in inputs {
-            if try !decodeFile(input) { return .stopped }
-        }
-        return damaged ? .incomplete : .complete
-    }
-
-    /// Decodes closed segments of `inputs` in order, deleting each once
-    /// `commit` has made its output safe; skips segments a writer holds.
-    mutating func consume(_ inputs: [String], commit: () throws -> Void) throws -> Outcome {
-        for input in inputs {
-            guard let claimed = SegmentDirectory.claim(input) else { continue }
-            let bytes: [UInt8]
-            do {
-                bytes = try claimed.read()
-            } catch {
-                claimed.release()
-                if !reportDamage(error.description) { return .stopped }
-                continue
-            }
-            let damagedBefore = damaged
-            damaged = false
-            let goOn = try decodeBytes(bytes, path: input)
-            let thisDamaged = damaged
-            damaged = damaged || damagedBefore
-            defer { claimed.release() }
-            try commit()
-            do {
-                if thisDamaged {
-                    try claimed.set(aside: ".damaged")
-                    Diagnostics.report("\(input): kept as \(input).damaged")
-                } else {
-                    try claimed.remove()
-                }
-            } catch {
-                Diagnostics.report(error.description)
-                damaged = true
-            }
-            if !goOn { return .stopped }
-        }
-        return damaged ? .incomplete : .complete
-    }
-
-    /// Returns false when `--strict` says to stop.
-    private mutating func decodeFile(_ path: String) throws -> Bool {
-        let bytes: [UInt8]
-        do {
-            bytes = path == "-" ? try SegmentDirectory.readStandardInput() : try SegmentDirectory.read(path)
-        } catch {
-            return reportDamage(error.description)
-        }
-        return try decodeBytes(bytes, path: path)
-    }
-
-    /// Returns false when `--strict` says to stop.
-    private mutating func decodeBytes(_ bytes: [UInt8], path: String) throws -> Bool {
-        let strict = self.strict
-        let outcome: SegmentJSONDecoder.Outcome
-        do {
-            // A header already seen elsewhere in this run means a copied segment.
-            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }),
-               let other = seenSequences[sequence] {
-                return reportDamage("\(path): segment \(sequence) already read from \(other); skipped")
-            }
-            outcome = try segments.decode(bytes, range: range, to: output) { damage in
-                Diagnostics.report("\(path): \(damage)")
-                return !strict
-            }
-        } catch let error as SegmentError {
-            return reportDamage("\(path): \(error.description)")
-        }
-        if let header = outcome.header { seenSequences[header.sequence] = path }
-        if outcome.damage > 0 {
-            damaged = true
-            if strict { return false }
-        }
-        if outcome.tornTail > 0 {
-            let what = outcome.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
-            Diagnostics.report("\(path): offset \(bytes.count - outcome.tornTail): \(what) (torn write), \(outcome.tornTail) bytes ignored")
-        }
-        return true
-    }
-
-    /// Reports damage; returns whether to go on.
-    private mutating func reportDamage(_ message: String) -> Bool {
-        damaged = true
-        Diagnostics.report(message)
-        return !strict
+        if stopped { throw Exit.stoppedAtDamage }
+        if collector.lostEvents { throw Exit.incomplete }
     }
 }

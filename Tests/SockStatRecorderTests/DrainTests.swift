@@ -100,7 +100,7 @@ struct DrainTests {
             group.enter()
             DispatchQueue.global().async {
                 for index in 0..<adds {
-                    counters.counter(for: labels[(thread + index) % labels.count])
+                    try! counters.counter(for: labels[(thread + index) % labels.count])
                         .add(sent: UInt64(index % 7 + 1), received: UInt64(index % 3))
                 }
                 group.leave()
@@ -136,7 +136,7 @@ struct DrainTests {
             }
         }
         for label in labels {
-            let counter = counters.counter(for: label)
+            let counter = try counters.counter(for: label)
             #expect(sent[label] == counter.sent, "\(label) tx")
             #expect(received[label] == counter.received, "\(label) rx")
         }

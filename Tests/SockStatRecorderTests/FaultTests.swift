@@ -276,7 +276,7 @@ func isSubsequence(_ sub: [Event], of all: [Event]) -> Bool {
         options.pollIntervalMilliseconds = 5
         options.flushIntervalMilliseconds = 40
         let recorder = try Recorder(source: counters, options: options)
-        let counter = counters.counter(for: "a")
+        let counter = try counters.counter(for: "a")
         recorder.start()
         let adding = Atomic<Bool>(true)
         let added = DispatchSemaphore(value: 0)
@@ -494,7 +494,7 @@ func isSubsequence(_ sub: [Event], of all: [Event]) -> Bool {
                 var index = 0
                 while !stop.load(ordering: .relaxed) {
                     // Counters appear while recording runs, too.
-                    source.inner.counter(for: labels[(thread + index) % labels.count] + (index % 500 == 499 ? "-\(index)" : ""))
+                    try! source.inner.counter(for: labels[(thread + index) % labels.count] + (index % 500 == 499 ? "-\(index)" : ""))
                         .add(sent: UInt64(index % 7 + 1), received: UInt64(index % 3))
                     index += 1
                     if index % 64 == 0 { usleep(50) }

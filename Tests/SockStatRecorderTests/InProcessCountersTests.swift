@@ -76,7 +76,7 @@ struct InProcessCountersTests {
                 let name = Self.label(index: index)
                 let counter: ByteCounter
                 if index % 1_000 == 0 || counters[name] == nil {
-                    counter = source.counter(for: name)
+                    counter = try! source.counter(for: name)
                     counters[name] = counter
                 } else {
                     counter = counters[name]!
@@ -103,7 +103,7 @@ struct InProcessCountersTests {
         let source = InProcessCounters()
         let seen = Mutex<[ObjectIdentifier]>([])
         onThreads(16) { _ in
-            let counter = source.counter(for: "shared")
+            let counter = try! source.counter(for: "shared")
             counter.add(sent: 1)
             seen.withLock { $0.append(ObjectIdentifier(counter)) }
         }
@@ -115,13 +115,13 @@ struct InProcessCountersTests {
         #expect(snapshot.tx == [16])
     }
 
-    @Test func theSameLabelGivesTheSameCounterObject() {
+    @Test func theSameLabelGivesTheSameCounterObject() throws {
         let source = InProcessCounters()
-        let first = source.counter(for: "dns")
-        #expect(source.counter(for: "dns") === first)
-        #expect(source.counter(for: Label("dns")) === first)
-        #expect(source.counter(for: Label(bytes: Array("dns".utf8))) === first)
-        #expect(source.counter(for: "derp") !== first)
+        let first = try source.counter(for: "dns")
+        #expect(try source.counter(for: "dns") === first)
+        #expect(try source.counter(for: Label("dns")) === first)
+        #expect(try source.counter(for: Label(bytes: Array("dns".utf8))) === first)
+        #expect(try source.counter(for: "derp") !== first)
         #expect(first.label == Label("dns"))
     }
 
@@ -155,7 +155,7 @@ struct InProcessCountersTests {
                 return
             }
             for index in 0..<addsPerWriter {
-                source.counter(for: names[index % names.count]).add(sent: UInt64(index % 13), received: 3)
+                try! source.counter(for: names[index % names.count]).add(sent: UInt64(index % 13), received: 3)
             }
             done.wrappingAdd(1, ordering: .releasing)
         }
@@ -172,12 +172,12 @@ struct InProcessCountersTests {
         #expect(total == expected)
     }
 
-    @Test func readListsCountersInCreationOrderAndReplacesTheSnapshot() {
+    @Test func readListsCountersInCreationOrderAndReplacesTheSnapshot() throws {
         let source = InProcessCounters()
-        source.counter(for: "zeta").add(sent: 1, received: 2)
-        source.counter(for: "alpha").add(received: 5)
-        _ = source.counter(for: "mid")
-        source.counter(for: "zeta").add(sent: 10)
+        try source.counter(for: "zeta").add(sent: 1, received: 2)
+        try source.counter(for: "alpha").add(received: 5)
+        _ = try source.counter(for: "mid")
+        try source.counter(for: "zeta").add(sent: 10)
         var snapshot = CounterSnapshot()
         snapshot.append(Label("stale"), tx: 99, rx: 99)
         snapshot.isCellular = true
@@ -188,9 +188,9 @@ struct InProcessCountersTests {
         #expect(snapshot.isCellular == false)
     }
 
-    @Test func readReusesTheCountersOwnLabelStorage() {
+    @Test func readReusesTheCountersOwnLabelStorage() throws {
         let source = InProcessCounters()
-        let counter = source.counter(for: "dns")
+        let counter = try source.counter(for: "dns")
         var snapshot = CounterSnapshot()
         source.read(into: &snapshot)
         source.read(into: &snapshot)
@@ -213,8 +213,8 @@ struct InProcessCountersTests {
         #expect(snapshot.isCellular == false)
     }
 
-    @Test func addWrapsAtUInt64MaxInsteadOfTrapping() {
-        let counter = InProcessCounters().counter(for: "big")
+    @Test func addWrapsAtUInt64MaxInsteadOfTrapping() throws {
+        let counter = try InProcessCounters().counter(for: "big")
         counter.add(sent: .max, received: .max - 1)
         counter.add(sent: 2, received: 1)
         #expect(counter.sent == 1)

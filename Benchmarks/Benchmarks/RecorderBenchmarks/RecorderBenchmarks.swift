@@ -19,7 +19,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("recorder, 100 ticks (4 labels changing) and one block") { benchmark in
         let directory = "/tmp/sockstat-benchmark-\(getpid())"
         let counters = InProcessCounters()
-        let labels = ["dns", "derp", "control", "logs"].map { counters.counter(for: $0) }
+        let labels = ["dns", "derp", "control", "logs"].map { try! counters.counter(for: $0) }
         var options = RecorderOptions(directory: directory)
         options.flushIntervalMilliseconds = 10_000
         options.maxTotalBytes = 1 << 30

@@ -40,11 +40,25 @@ public struct BlockDecoder {
         slotOfID = Array(repeating: 0, count: FormatLimits.labelIDLimit)
     }
 
-    /// Inflates `stored` and decodes the payload into `block`.
+    /// Decompresses `stored`, a block of a segment of `format`, and decodes
+    /// the payload into `block`.
     ///
-    /// - Throws: `BlockError` when the stored bytes do not inflate to a valid
-    ///   payload; `block` is then left empty.
-    public mutating func decode(stored: UnsafeRawBufferPointer, into block: inout DecodedBlock) throws(BlockError) {
+    /// The format (the segment header's version and feature bits, or v1 when
+    /// the header is damaged) is where a later codec would be chosen: one
+    /// behind an incompatible feature bit, which readers that do not know it
+    /// refuse at the header.
+    ///
+    /// - Throws: `BlockError` when the stored bytes do not decompress to a
+    ///   valid payload, or the format is not one this decoder reads; `block`
+    ///   is then left empty.
+    public mutating func decode(stored: UnsafeRawBufferPointer, format: SegmentFormat = .v1,
+                                into block: inout DecodedBlock) throws(BlockError) {
+        guard format.version == SegmentHeader.currentVersion,
+              format.incompatibleFeatures & ~SegmentHeader.knownIncompatibleFeatures == 0 else {
+            block.reset()
+            throw BlockError("block of an unsupported segment format (version \(format.version), "
+                + "incompatible features 0x\(String(format.incompatibleFeatures, radix: 16)))")
+        }
         let payload: UnsafeRawBufferPointer
         do {
             payload = try decompressor.decompress(stored, limit: FormatLimits.maxBlockBytes)

@@ -43,6 +43,11 @@ public struct SegmentHeader: Hashable, Sendable {
         self.creationTime = creationTime
     }
 
+    /// The version and feature bits: how the segment's blocks are encoded.
+    public var format: SegmentFormat {
+        SegmentFormat(version: version, incompatibleFeatures: incompatibleFeatures, compatibleFeatures: compatibleFeatures)
+    }
+
     /// The 40 header bytes.
     public func encoded() -> [UInt8] {
         var out = Self.magic
@@ -131,4 +136,28 @@ extension UnsafeRawBufferPointer {
     func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
+}
+
+/// What a segment header says about how its blocks are encoded, handed by
+/// the segment reader to the block decoder (the codec seam: a new codec is
+/// a new feature bit, chosen in `BlockDecoder.decode(stored:format:into:)`).
+public struct SegmentFormat: Hashable, Sendable {
+    /// Format version.
+    public var version: UInt16
+    /// Features a reader must understand.
+    public var incompatibleFeatures: UInt32
+    /// Features a reader may ignore.
+    public var compatibleFeatures: UInt32
+
+    /// Creates a format description.
+    public init(version: UInt16, incompatibleFeatures: UInt32 = 0, compatibleFeatures: UInt32 = 0) {
+        self.version = version
+        self.incompatibleFeatures = incompatibleFeatures
+        self.compatibleFeatures = compatibleFeatures
+    }
+
+    /// Version 1 with no features: what every v1 writer writes, and what a
+    /// reader assumes for the blocks of a segment whose header is damaged
+    /// (`Spec/FORMAT.md` section 10.3).
+    public static let v1 = SegmentFormat(version: 1)
 }

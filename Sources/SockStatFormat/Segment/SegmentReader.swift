@@ -105,7 +105,7 @@ public struct SegmentReader {
         case .valid(let payload):
             position = payload.upperBound
             do {
-                try decoder.decode(stored: UnsafeRawBufferPointer(rebasing: raw[payload]), into: &block)
+                try decoder.decode(stored: UnsafeRawBufferPointer(rebasing: raw[payload]), format: header?.format ?? .v1, into: &block)
             } catch {
                 return .damage(Damage(offset: start, length: position - start, reason: error.reason))
             }

@@ -16,6 +16,7 @@ public final class InProcessCounters: CounterSource {
     /// reading take the lock; adding does not touch it.
     private let registry = Lock(Registry())
     private let cellular = Atomic<Bool>(false)
+    private let refusals = Atomic<Int>(0)
 
     /// Creates a source with no counters, not cellular.
     public init() {}
@@ -25,10 +26,18 @@ public final class InProcessCounters: CounterSource {
     ///
     /// Keep the counter rather than asking per packet: this takes a lock.
     ///
-    /// - Parameter label: the label to count under.
+    /// - Parameter label: the label to count under, at most
+    ///   `FormatLimits.maxLabelBytes` (1024) bytes.
     /// - Returns: the label's counter.
-    public func counter(for label: Label) -> ByteCounter {
-        registry.withLock { registry in
+    /// - Throws: `LabelError` (`.tooLong`) for a label the format cannot
+    ///   store; the refusal is counted, and the recorder's metrics show it
+    ///   (`labelsRefused`).
+    public func counter(for label: Label) throws(LabelError) -> ByteCounter {
+        guard label.bytes.count <= FormatLimits.maxLabelBytes else {
+            refusals.add(1, ordering: .relaxed)
+            throw LabelError(.tooLong, "label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
+        }
+        return registry.withLock { registry in
             if let existing = registry.byLabel[label] {
                 return existing
             }
@@ -42,10 +51,16 @@ public final class InProcessCounters: CounterSource {
     /// The counter for the label with `label`'s UTF-8 bytes, created on first
     /// use; the same object every time after.
     ///
-    /// - Parameter label: the label's text.
+    /// - Parameter label: the label's text, at most 1024 UTF-8 bytes.
     /// - Returns: the label's counter.
-    public func counter(for label: String) -> ByteCounter {
-        counter(for: Label(label))
+    /// - Throws: `LabelError` for a label the format cannot store.
+    public func counter(for label: String) throws(LabelError) -> ByteCounter {
+        try counter(for: Label(label))
+    }
+
+    /// How many `counter(for:)` calls were refused so far.
+    public var refusedLabels: Int {
+        refusals.load(ordering: .relaxed)
     }
 
     /// Whether the app's current interface is cellular; the app sets it when
@@ -70,7 +85,34 @@ public final class InProcessCounters: CounterSource {
             }
         }
         snapshot.isCellular = isCellular
+        snapshot.refusedLabels = refusedLabels
     }
+}
+
+/// Why a label cannot be counted.
+public struct LabelError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong with it.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// Longer than `FormatLimits.maxLabelBytes` bytes.
+        public static let tooLong = Code("too long")
+
+        public var description: String { name }
+    }
+
+    /// What is wrong with it.
+    public var code: Code
+    /// A one-line explanation.
+    public var reason: String
+
+    init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public var description: String { reason }
 }
 
 /// The counters of an `InProcessCounters`.

@@ -1,8 +1,13 @@
 import SockStatFormat
 
-/// Decodes whole segments to canonical JSON lines, reporting damage: the
-/// loop shared by `sockstat-convert decode`, draining and collecting.
-public struct SegmentJSONDecoder {
+/// Decodes whole segments through one output format, reporting damage: the
+/// loop under `sockstat-convert decode`, `--consume`, drains and reads
+/// (through `SegmentCollector`).
+///
+/// Generic over the writer so that a new output format is one new
+/// `DecodedBlockWriter` and nothing here changes; the writer is called once
+/// per block, its per-event work stays in its own module.
+public struct SegmentDecoder<Writer: DecodedBlockWriter> {
     /// What decoding one segment found.
     public struct Outcome: Sendable {
         /// Events written.
@@ -15,14 +20,19 @@ public struct SegmentJSONDecoder {
         public var zeroFilledTail = false
         /// The header, or nil when it was damaged.
         public var header: SegmentHeader?
+        /// Whether `onDamage` said to stop (the segment was not read to its end).
+        public var stopped = false
     }
 
+    /// The output format.
+    public var writer: Writer
     private var decoder = BlockDecoder()
     private var block = DecodedBlock()
-    private var writer = CanonicalJSONBlockWriter()
 
-    /// Creates a decoder.
-    public init() {}
+    /// Creates a decoder writing through `writer`.
+    public init(writer: Writer) {
+        self.writer = writer
+    }
 
     /// Decodes `bytes`, a whole segment, writing the events in `range` to `output`.
     ///
@@ -41,7 +51,10 @@ public struct SegmentJSONDecoder {
                 outcome.events += try writer.write(block, to: output, range: range)
             case .damage(let damage):
                 outcome.damage += 1
-                if !onDamage(damage) { return outcome }
+                if !onDamage(damage) {
+                    outcome.stopped = true
+                    return outcome
+                }
             case .end(let tornTail):
                 outcome.tornTail = tornTail
                 outcome.zeroFilledTail = reader.zeroFilledTail
@@ -50,3 +63,13 @@ public struct SegmentJSONDecoder {
         }
     }
 }
+
+extension SegmentDecoder where Writer == CanonicalJSONBlockWriter {
+    /// Creates a decoder writing canonical JSON lines.
+    public init() {
+        self.init(writer: CanonicalJSONBlockWriter())
+    }
+}
+
+/// Decodes whole segments to canonical JSON lines.
+public typealias SegmentJSONDecoder = SegmentDecoder<CanonicalJSONBlockWriter>

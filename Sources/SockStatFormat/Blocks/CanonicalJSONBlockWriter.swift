@@ -1,43 +1,19 @@
-/// Which events to keep, by `t`: `since <= t < until`.
-public struct TimeRange: Hashable, Sendable {
-    /// Earliest `t` kept (inclusive); nil for no lower bound.
-    public var since: Int64?
-    /// `t` at which events stop being kept (exclusive); nil for no upper bound.
-    public var until: Int64?
-
-    /// Creates a range; the defaults keep every event.
-    public init(since: Int64? = nil, until: Int64? = nil) {
-        self.since = since
-        self.until = until
-    }
-
-    /// Whether the range keeps every possible `t`.
-    public var isEverything: Bool { since == nil && until == nil }
-
-    /// Whether `time` is in the range.
-    @inlinable
-    public func contains(_ time: Int64) -> Bool {
-        if let since, time < since { return false }
-        if let until, time >= until { return false }
-        return true
-    }
-}
-
-/// Writes decoded blocks as canonical JSON lines, fast.
+/// Writes decoded blocks as canonical JSON lines (`Spec/FORMAT.md` section
+/// 9), fast: the default output of decoding.
 ///
 /// Each block's labels are escaped once into a cache (`"label":[`), so an
 /// event costs a few copies and integer conversions; nothing is allocated per
 /// event once the buffers have grown.
-public struct CanonicalJSONBlockWriter {
+public struct CanonicalJSONBlockWriter: DecodedBlockWriter {
     private var cache: [UInt8] = []
     private var cacheStart: [Int] = [0]
-    private var scratch: [UInt8] = []
     private var order: [Int32] = []
 
     /// Creates a writer.
     public init() {}
 
-    /// Writes the events of `block` whose `t` is in `range`; returns how many.
+    /// Writes the events of `block` whose `t` is in `range`, one line each;
+    /// returns how many.
     @discardableResult
     public mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange = TimeRange()) throws -> Int {
         buildCache(block)
@@ -59,7 +35,6 @@ public struct CanonicalJSONBlockWriter {
         cacheStart.removeAll(keepingCapacity: true)
         cacheStart.append(0)
         for slot in 0..<block.labelCount {
-            scratch.removeAll(keepingCapacity: true)
             let range = Int(block.labelStart[slot])..<Int(block.labelStart[slot + 1])
             CanonicalJSON.appendString(block.labelBytes[range], to: &cache)
             cache.append(contentsOf: #":["#.utf8)

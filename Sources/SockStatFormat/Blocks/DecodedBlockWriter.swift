@@ -1,0 +1,28 @@
+/// Writes decoded blocks in one output format: the seam between reading
+/// segments and what a person or a program gets.
+///
+/// Reading (`SegmentReader`, the store's `SegmentDecoder` and
+/// `SegmentCollector`, `sockstat-convert decode`, a recorder's drain) hands
+/// every intact block to one writer, so a new output format is one new type.
+/// `CanonicalJSONBlockWriter` writes canonical JSON lines, the default.
+///
+/// A writer may keep state from block to block (a table header written
+/// once, events merged into windows); `finish(to:)` is called once, after
+/// the last block of a run.
+public protocol DecodedBlockWriter {
+    /// Writes the events of `block` whose `t` is in `range` to `output`.
+    ///
+    /// - Returns: how many of the block's events were in `range`.
+    /// - Throws: what `output`'s sink throws.
+    mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int
+
+    /// Writes whatever the format holds back until the end of a run.
+    ///
+    /// - Throws: what `output`'s sink throws.
+    mutating func finish(to output: OutputBuffer) throws
+}
+
+extension DecodedBlockWriter {
+    /// Nothing is held back: the default.
+    public mutating func finish(to output: OutputBuffer) throws {}
+}

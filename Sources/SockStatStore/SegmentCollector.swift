@@ -1,0 +1,315 @@
+import SockStatFormat
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Something a collector met while reading, for a person: one line each.
+public struct CollectionNote: Hashable, Sendable, CustomStringConvertible {
+    /// What kind of thing it is.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// A damaged region of a segment was skipped (its intact blocks were read).
+        public static let damage = Kind("damage")
+        /// A file is not a segment this reader can read (empty, bad magic,
+        /// unsupported version or features, too large): none of it was read.
+        public static let refused = Kind("refused")
+        /// A file could not be read at all.
+        public static let unreadable = Kind("unreadable")
+        /// A file's header carries a sequence number already read from
+        /// another file in this run (FORMAT.md 10.4): skipped whole.
+        public static let duplicate = Kind("duplicate")
+        /// A segment ends in an incomplete block (a writer stopped mid-write):
+        /// a clean end, not damage.
+        public static let tornTail = Kind("torn tail")
+        /// A collected segment was renamed instead of deleted.
+        public static let setAside = Kind("set aside")
+        /// A file a collector does not take (not named like a segment, or
+        /// not this user's) was left as it is.
+        public static let leftAlone = Kind("left alone")
+        /// A directory holds no segments.
+        public static let noSegments = Kind("no segments")
+
+        public var description: String { name }
+    }
+
+    /// What kind of thing it is.
+    public var kind: Kind
+    /// The file (or directory) it concerns.
+    public var path: String
+    /// What happened, after the path: "offset 191: block checksum mismatch; skipped 118 bytes".
+    public var message: String
+
+    /// Creates a note.
+    public init(_ kind: Kind, path: String, _ message: String) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+    }
+
+    /// Whether events of the input did not reach the output because of it
+    /// (`sockstat-convert` then exits 1).
+    public var losesEvents: Bool {
+        kind == .damage || kind == .refused || kind == .unreadable || kind == .duplicate
+    }
+
+    /// "PATH: message".
+    public var description: String { "\(path): \(message)" }
+}
+
+/// One input of a read: a segment file, the first bytes of one (the
+/// complete blocks of a segment being written), or standard input.
+public enum SegmentInput: Hashable, Sendable {
+    /// A whole segment file.
+    case file(String)
+    /// The first `bytes` bytes of a segment file.
+    case prefix(String, bytes: Int)
+    /// One segment on standard input.
+    case standardInput
+
+    /// The name notes give it.
+    public var path: String {
+        switch self {
+        case .file(let path), .prefix(let path, _): path
+        case .standardInput: "-"
+        }
+    }
+}
+
+/// A segment a collection delivered.
+public struct CollectedSegment: Hashable, Sendable {
+    /// Where it was.
+    public var path: String
+    /// Events it gave.
+    public var events: Int
+    /// Damaged regions skipped in it.
+    public var damage: Int
+
+    /// Describes a delivered segment.
+    public init(path: String, events: Int, damage: Int) {
+        self.path = path
+        self.events = events
+        self.damage = damage
+    }
+}
+
+/// Reading and collecting segments: the one path under `sockstat-convert
+/// decode` and `--consume`, and a recorder's `drain` and `read`, so that a
+/// rule fixed here holds for all of them.
+///
+/// - Order and duplicates: files in `Spec/FORMAT.md` 10.4 order; a file
+///   whose intact header carries a sequence number already read in this run
+///   is skipped whole (reading), or set aside as `.sslog.duplicate`
+///   (collecting: a copy, never delivered twice).
+/// - Collecting takes only this user's files named like segments; each is
+///   locked (a writer's open segment is skipped), decoded, handed to the
+///   caller's delivery (which makes the output safe), and only then deleted,
+///   or renamed `.sslog.damaged` when it had damage (its intact events were
+///   delivered; the bytes are kept). A delivery that throws stops the
+///   collection with that segment and the later ones kept: nothing is lost.
+/// - Every damaged region, refused file and torn tail is a `CollectionNote`.
+///
+/// Generic over the output format (`DecodedBlockWriter`).
+public struct SegmentCollector<Writer: DecodedBlockWriter> {
+    /// Which events are written, by `t`.
+    public var range: TimeRange
+    /// Whether reading stops at the first note that loses events (`--strict`).
+    public var stopsAtFirstLoss: Bool
+    /// The decoder, and through it the output format.
+    public private(set) var decoder: SegmentDecoder<Writer>
+    /// Whether a note so far lost events.
+    public private(set) var lostEvents = false
+    /// Sequence numbers read from intact headers in this run, and where.
+    private var seen: [UInt64: String] = [:]
+    /// Removes a file's name (test seam: a file system that refuses).
+    package var unlinkFile: (String) -> CInt = { unlink($0) }
+
+    /// Creates a collector writing through `writer`.
+    public init(writer: Writer, range: TimeRange = TimeRange(), stopsAtFirstLoss: Bool = false) {
+        decoder = SegmentDecoder(writer: writer)
+        self.range = range
+        self.stopsAtFirstLoss = stopsAtFirstLoss
+    }
+
+    // MARK: Inputs
+
+    /// The inputs named by command-line `paths`: `-` is standard input, a
+    /// directory its segments in 10.4 order (a note when it has none),
+    /// anything else a segment file, which must open.
+    ///
+    /// - Throws: `StoreError` for a path that cannot be opened or listed,
+    ///   before anything is read.
+    public static func inputs(for paths: [String], notes: (CollectionNote) -> Void) throws(StoreError) -> [SegmentInput] {
+        var inputs: [SegmentInput] = []
+        for path in paths {
+            if path == "-" {
+                inputs.append(.standardInput)
+            } else if SegmentDirectory.isDirectory(path) {
+                let segments = try SegmentDirectory.segments(in: path)
+                if segments.isEmpty { notes(CollectionNote(.noSegments, path: path, "no segments (*\(SegmentName.suffix)) in this directory")) }
+                inputs.append(contentsOf: segments.map { .file($0.path) })
+            } else {
+                do {
+                    try FileDescriptor.open(FilePath(path), .readOnly).close()
+                } catch {
+                    throw StoreError(.read, path: path, "cannot open", error as? Errno ?? .ioError)
+                }
+                inputs.append(.file(path))
+            }
+        }
+        return inputs
+    }
+
+    // MARK: Reading
+
+    /// Reads `inputs` in order, writing their events to `output`.
+    ///
+    /// - Returns: false when it stopped at a loss (`stopsAtFirstLoss`).
+    /// - Throws: what `output`'s sink throws; nothing else.
+    public mutating func read(_ inputs: [SegmentInput], to output: OutputBuffer, notes: (CollectionNote) -> Void) throws -> Bool {
+        for input in inputs {
+            let bytes: [UInt8]
+            do {
+                switch input {
+                case .file(let path): bytes = try SegmentDirectory.read(path)
+                case .prefix(let path, let count): bytes = try SegmentDirectory.read(path, prefix: count)
+                case .standardInput: bytes = try SegmentDirectory.readStandardInput()
+                }
+            } catch {
+                guard note(CollectionNote(.unreadable, path: input.path, error.reason), notes) else { return false }
+                continue
+            }
+            _ = try read(bytes, path: input.path, to: output, notes: notes)
+            if stopsAtFirstLoss, lostEvents { return false }
+        }
+        return true
+    }
+
+    /// Reads one segment's bytes, named `path` in notes; nil when the file
+    /// was refused or skipped as a duplicate.
+    ///
+    /// - Throws: what `output`'s sink throws.
+    public mutating func read(_ bytes: [UInt8], path: String, to output: OutputBuffer,
+                              notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
+        if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }), let first = seen[sequence] {
+            _ = note(CollectionNote(.duplicate, path: path, "segment \(sequence) already read from \(first); skipped"), notes)
+            return nil
+        }
+        let stops = stopsAtFirstLoss
+        var damageNotes: [CollectionNote] = []
+        let outcome: SegmentDecoder<Writer>.Outcome
+        do {
+            outcome = try decoder.decode(bytes, range: range, to: output) { damage in
+                damageNotes.append(CollectionNote(.damage, path: path, damage.description))
+                notes(damageNotes[damageNotes.count - 1])
+                return !stops
+            }
+        } catch let error as SegmentError {
+            _ = note(CollectionNote(.refused, path: path, error.description), notes)
+            return nil
+        }
+        if !damageNotes.isEmpty { lostEvents = true }
+        if let header = outcome.header { seen[header.sequence] = path }
+        if outcome.tornTail > 0 {
+            let what = outcome.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
+            notes(CollectionNote(.tornTail, path: path,
+                                 "offset \(bytes.count - outcome.tornTail): \(what) (torn write), \(outcome.tornTail) bytes ignored"))
+        }
+        return outcome
+    }
+
+    /// Records and passes on a note; returns whether to go on.
+    private mutating func note(_ note: CollectionNote, _ notes: (CollectionNote) -> Void) -> Bool {
+        if note.losesEvents { lostEvents = true }
+        notes(note)
+        return !(stopsAtFirstLoss && note.losesEvents)
+    }
+
+    // MARK: Collecting
+
+    /// Collects the closed segments of `directory`, oldest first: each is
+    /// decoded into `output`, handed to `deliver`, and then deleted (or set
+    /// aside when it had damage, or was a copy of one already delivered).
+    ///
+    /// - Parameters:
+    ///   - deliver: makes the segment's output safe (flush and sync a file;
+    ///     hand the bytes to an app's sink). When it throws, the collection
+    ///     stops: that segment and the later ones stay where they are.
+    /// - Returns: the segments delivered, in order.
+    /// - Throws: what `deliver` throws; `StoreError` when the directory
+    ///   cannot be listed or written (checked before anything is delivered),
+    ///   or when a delivered segment could be neither deleted nor set aside
+    ///   (the collection stops there: a later one will deliver it again).
+    public mutating func collect(from directory: String, to output: OutputBuffer,
+                                 deliver: (CollectedSegment) throws -> Void,
+                                 notes: (CollectionNote) -> Void) throws -> [CollectedSegment] {
+        // A segment delivered and then not deletable would be delivered
+        // again: a directory this user cannot write is refused first.
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw StoreError(.write, path: directory, "cannot take segments from this directory", Errno(rawValue: errno))
+        }
+        var delivered: [CollectedSegment] = []
+        for file in try SegmentDirectory.segments(in: directory) {
+            guard file.isCollectable else {
+                notes(CollectionNote(.leftAlone, path: file.path, "left alone: not named like a segment, or not this user's"))
+                continue
+            }
+            // The open segment is locked by its writer, and a file another
+            // collector took is gone: both are skipped.
+            guard let claimed = SegmentDirectory.claim(file.path, unlinking: unlinkFile) else { continue }
+            defer { claimed.release() }
+            let bytes: [UInt8]
+            do {
+                bytes = try claimed.read()
+            } catch {
+                _ = note(CollectionNote(.unreadable, path: file.path, error.reason), notes)
+                continue
+            }
+            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }), let first = seen[sequence] {
+                // A copy of a segment this run delivered: never delivered twice.
+                let aside = try claimed.set(aside: .duplicate)
+                _ = note(CollectionNote(.duplicate, path: file.path,
+                                        "segment \(sequence) already read from \(first); set aside as \(aside)"), notes)
+                continue
+            }
+            guard let outcome = try read(bytes, path: file.path, to: output, notes: notes) else {
+                // Not a segment this reader reads (a newer version, say):
+                // not delivered, not deleted; retention ages it out.
+                continue
+            }
+            let segment = CollectedSegment(path: file.path, events: outcome.events, damage: outcome.damage)
+            try deliver(segment)
+            delivered.append(segment)
+            if outcome.damage > 0 {
+                let aside = try claimed.set(aside: .damaged)
+                notes(CollectionNote(.setAside, path: file.path, "kept as \(aside)"))
+            } else {
+                do {
+                    try claimed.remove()
+                } catch {
+                    let aside = try claimed.set(aside: .delivered)
+                    notes(CollectionNote(.setAside, path: file.path, "delivered but not deletable (\(error.reason)): kept as \(aside)"))
+                }
+            }
+        }
+        return delivered
+    }
+
+    /// Writes what the output format holds back until the end of the run.
+    public mutating func finish(to output: OutputBuffer) throws {
+        try decoder.writer.finish(to: output)
+    }
+}
+
+extension SegmentCollector where Writer == CanonicalJSONBlockWriter {
+    /// Creates a collector writing canonical JSON lines.
+    public init(range: TimeRange = TimeRange(), stopsAtFirstLoss: Bool = false) {
+        self.init(writer: CanonicalJSONBlockWriter(), range: range, stopsAtFirstLoss: stopsAtFirstLoss)
+    }
+}
