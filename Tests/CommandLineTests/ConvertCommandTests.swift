@@ -2,6 +2,9 @@ import Foundation
 import SockStatFormat
 import SockStatStore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `sockstat-convert` end to end: arguments in; stdout, stderr and exit code out.
 struct ConvertCommandTests {
@@ -332,6 +335,74 @@ struct ConvertCommandTests {
         // Nothing is delivered twice.
         let again = try Tool.run(["decode", "--consume", directory.path])
         #expect(again.stdout.isEmpty)
+    }
+
+    /// One rule for every collector (drains too): only this user's files
+    /// named like segments are taken; a copy of a segment taken in the same
+    /// run is set aside, never delivered twice.
+    @Test func consumeTakesOnlySegmentsAndNeverACopyTwice() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let segment = Tool.fixtures.appendingPathComponent("one-event/input.sslog")
+        let name = "sockstat-00000000000000000001.sslog"
+        try FileManager.default.copyItem(at: segment, to: directory.appendingPathComponent(name))
+        try FileManager.default.copyItem(at: segment, to: directory.appendingPathComponent("sockstat-00000000000000000009.sslog"))
+        try FileManager.default.copyItem(at: segment, to: directory.appendingPathComponent("backup.sslog"))
+        let run = try Tool.run(["decode", "--consume", directory.path])
+        #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent("one-event/expected.jsonl"))))
+        #expect(run.exitCode == 1, "a copy is reported: \(run.stderrText)")
+        #expect(run.stderrText.contains("backup.sslog: left alone"))
+        #expect(run.stderrText.contains("segment 1 already read from"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+                == ["backup.sslog", "sockstat-00000000000000000009.sslog.duplicate"])
+        let again = try Tool.run(["decode", "--consume", directory.path])
+        #expect(again.stdout.isEmpty)
+    }
+
+    /// Whether a directory can be made unwritable here: a read-only bind
+    /// mount (root, where mounting is allowed), or file modes (anyone else).
+    static let canMakeADirectoryUnwritable: Bool = {
+        guard geteuid() == 0 else { return true }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-mount-probe-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: probe) }
+        guard makeReadOnly(probe.path) else { return false }
+        undoReadOnly(probe.path)
+        return true
+    }()
+
+    static func makeReadOnly(_ path: String) -> Bool {
+        guard geteuid() == 0 else { return chmod(path, 0o500) == 0 }
+        for arguments in [["--bind", path, path], ["-o", "remount,bind,ro", path]] {
+            guard let run = try? Tool.run(arguments, executable: URL(fileURLWithPath: "/bin/mount")), run.exitCode == 0 else {
+                _ = try? Tool.run([path], executable: URL(fileURLWithPath: "/bin/umount"))
+                return false
+            }
+        }
+        return true
+    }
+
+    static func undoReadOnly(_ path: String) {
+        if geteuid() == 0 { _ = try? Tool.run([path], executable: URL(fileURLWithPath: "/bin/umount")) } else { chmod(path, 0o700) }
+    }
+
+    /// A directory whose segments could not be deleted after delivery is
+    /// refused before anything is written: they would be delivered again.
+    @Test(.enabled(if: canMakeADirectoryUnwritable))
+    func consumeRefusesADirectoryItCannotDeleteFrom() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Tool.fixtures.appendingPathComponent("one-event/input.sslog"),
+                                         to: logs.appendingPathComponent("sockstat-00000000000000000001.sslog"))
+        try #require(Self.makeReadOnly(logs.path))
+        defer { Self.undoReadOnly(logs.path) }
+        let output = directory.appendingPathComponent("collected.jsonl")
+        let run = try Tool.run(["decode", "--consume", "-o", output.path, logs.path])
+        #expect(run.exitCode == 66, "\(run.stderrText)")
+        #expect(run.stderrText.contains("cannot consume"))
+        #expect(!FileManager.default.fileExists(atPath: output.path), "no output is made")
     }
 
     @Test(arguments: [["decode", "--consume", "--since", "1", "/tmp"], ["decode", "--consume", "/etc/hostname"],
