@@ -70,40 +70,40 @@ struct Encode: ParsableCommand {
             throw Exit.cannotCreate
         }
 
-        // One parser and one event for every line: plain lines then parse
-        // on the fast path and without allocating.
-        var parser = JSONLinesParser()
+        // One reader (and its parser) and one event for every line: plain
+        // lines then parse on the fast path and without allocating.
+        var reader = JSONLinesReader(fileDescriptor: source, closes: input != "-")
+        defer { reader.close() }
         var event = Event(time: 0, duration: 0, counts: [])
         var skipped = 0
         var failure: ExitCode?
-        do {
-            try LineReader(source, name: inputName).forEachLine { line, number in
-                let found: Bool
-                do {
-                    found = try parser.parse(line, lineNumber: number, into: &event)
-                } catch {
-                    Diagnostics.report("\(inputName): \(error)")
-                    guard skipInvalid else { failure = Exit.dataError; return false }
-                    skipped += 1
-                    return true
+        reading: while true {
+            let found: Bool
+            do throws(JSONLinesReadError) {
+                guard let parsed = try reader.next(into: &event) else { break reading }
+                found = parsed
+            } catch {
+                Diagnostics.report("\(inputName): \(error)")
+                guard error.code == .invalidLine else {
+                    failure = error.code == .cannotRead ? Exit.noInput : Exit.dataError
+                    break reading
                 }
-                guard found else { return true }
-                do throws(AppendError) {
-                    try writer.append(event)
-                } catch where error.code == .refused {
-                    Diagnostics.report("\(inputName): line \(number): \(error)")
-                    guard skipInvalid else { failure = Exit.dataError; return false }
-                    skipped += 1
-                } catch {
-                    Diagnostics.report(error.description)
-                    failure = Exit.ioError
-                    return false
-                }
-                return true
+                guard skipInvalid else { failure = Exit.dataError; break reading }
+                skipped += 1
+                continue
             }
-        } catch let error as LineReader.Failure {
-            Diagnostics.report(error.description)
-            failure = error.isRead ? Exit.noInput : Exit.dataError
+            guard found else { continue }
+            do throws(AppendError) {
+                try writer.append(event)
+            } catch where error.code == .refused {
+                Diagnostics.report("\(inputName): line \(reader.lineNumber): \(error)")
+                guard skipInvalid else { failure = Exit.dataError; break reading }
+                skipped += 1
+            } catch {
+                Diagnostics.report(error.description)
+                failure = Exit.ioError
+                break reading
+            }
         }
         // Whatever was read before a failure is kept: close writes the last block.
         do {
@@ -112,7 +112,6 @@ struct Encode: ParsableCommand {
             Diagnostics.report(error.description)
             throw Exit.ioError
         }
-        if input != "-" { try? source.close() }
         let metrics = writer.metrics
         let perEvent = metrics.events > 0 ? Double(metrics.bytes) / Double(metrics.events) : 0
         let hundredths = Int((perEvent * 100).rounded())
@@ -128,79 +127,4 @@ struct Encode: ParsableCommand {
 
 private func plural(_ count: Int, _ noun: String) -> String {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
-}
-
-/// Splits a byte stream into lines without holding more than one line (plus
-/// a read chunk) in memory.
-struct LineReader {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        var isRead: Bool
-    }
-
-    /// Longest line accepted: far above the largest event the format holds.
-    static let maxLineBytes = 64 << 20
-
-    let source: FileDescriptor
-    let name: String
-
-    init(_ source: FileDescriptor, name: String) {
-        self.source = source
-        self.name = name
-    }
-
-    /// Calls `body` with each line (without its "\n") and its 1-based number
-    /// until it returns false or the input ends.
-    func forEachLine(_ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var filled = 0
-        var lineNumber = 0
-        var atEnd = false
-        while !atEnd {
-            if filled == buffer.count {
-                guard buffer.count < Self.maxLineBytes else {
-                    throw Failure(description: "\(name): line \(lineNumber + 1): longer than \(Self.maxLineBytes) bytes", isRead: false)
-                }
-                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
-            }
-            let got: Int
-            do {
-                got = try buffer.withUnsafeMutableBytes { raw in
-                    try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), retryOnInterrupt: true)
-                }
-            } catch {
-                throw Failure(description: "\(name): read failed: \(error)", isRead: true)
-            }
-            if got == 0 { atEnd = true }
-            filled += got
-            var consumed = 0
-            let keepGoing: Bool = try buffer.withUnsafeBytes { raw in
-                var start = 0
-                while start < filled {
-                    guard let newline = raw[start..<filled].firstIndex(of: 0x0A) else {
-                        if atEnd {
-                            // A last line without "\n" still counts.
-                            lineNumber += 1
-                            consumed = filled
-                            return try body(UnsafeRawBufferPointer(rebasing: raw[start..<filled]), lineNumber)
-                        }
-                        break
-                    }
-                    lineNumber += 1
-                    let line = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
-                    start = newline + 1
-                    consumed = start
-                    guard try body(line, lineNumber) else { return false }
-                }
-                return true
-            }
-            guard keepGoing else { return }
-            if consumed > 0 {
-                buffer.withUnsafeMutableBytes { raw in
-                    raw.baseAddress!.copyMemory(from: raw.baseAddress! + consumed, byteCount: filled - consumed)
-                }
-                filled -= consumed
-            }
-        }
-    }
 }

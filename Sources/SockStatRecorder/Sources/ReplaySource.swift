@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import SockStatFormat
+import SockStatStore
 import SystemPackage
 
 /// Why a replay could not go on, and where.
@@ -62,7 +63,7 @@ public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
 /// with no change) are errors.
 public final class ReplaySource: CounterSource {
     /// The longest line accepted by default: 64 MiB.
-    public static let defaultMaxLineBytes = 64 << 20
+    public static let defaultMaxLineBytes = JSONLinesReader.defaultMaxLineBytes
 
     /// Everything mutable, behind the mutex: `CounterSource` must be
     /// `Sendable`, though a replay is normally driven from one thread.
@@ -80,16 +81,16 @@ public final class ReplaySource: CounterSource {
 
     /// Opens a JSON-lines file with a custom line-length limit (tests).
     init(path: String, maxLineBytes: Int) throws(ReplayError) {
-        let reader: LineReader
+        let reader: JSONLinesReader
         let name: String
         if path == "-" {
             name = "<stdin>"
-            reader = LineReader(fileDescriptor: .standardInput, closes: false, maxLineBytes: maxLineBytes)
+            reader = JSONLinesReader(fileDescriptor: .standardInput, closes: false, maxLineBytes: maxLineBytes)
         } else {
             name = path
             do {
                 let fd = try FileDescriptor.open(FilePath(path), .readOnly)
-                reader = LineReader(fileDescriptor: fd, closes: true, maxLineBytes: maxLineBytes)
+                reader = JSONLinesReader(fileDescriptor: fd, closes: true, maxLineBytes: maxLineBytes)
             } catch {
                 throw ReplayError(path: path, line: 0, reason: "cannot open: \(error)")
             }
@@ -106,7 +107,7 @@ public final class ReplaySource: CounterSource {
 
     /// Replays the given bytes with a custom line-length limit (tests).
     init(bytes: [UInt8], maxLineBytes: Int) {
-        state = Lock(ReplayState(name: "<bytes>", reader: LineReader(bytes: bytes, maxLineBytes: maxLineBytes)))
+        state = Lock(ReplayState(name: "<bytes>", reader: JSONLinesReader(bytes: bytes, maxLineBytes: maxLineBytes)))
     }
 
     deinit {
@@ -189,8 +190,7 @@ private enum Phase {
 /// The replay's clock, counters and input.
 private struct ReplayState: Sendable {
     let name: String
-    var reader: LineReader
-    var parser = JSONLinesParser()
+    var reader: JSONLinesReader
     /// The event being replayed; its storage is reused for every line.
     var event = Event(time: 0, duration: 0, counts: [])
     var phase = Phase.notStarted
@@ -209,7 +209,7 @@ private struct ReplayState: Sendable {
     /// Reused per event: positions of its labels, and which must be removed.
     var eventPositions: [Int] = []
 
-    init(name: String, reader: LineReader) {
+    init(name: String, reader: JSONLinesReader) {
         self.name = name
         self.reader = reader
     }
@@ -344,20 +344,15 @@ private struct ReplayState: Sendable {
     /// be recordable; false at the end of the input.
     private mutating func nextEvent() throws(ReplayError) -> Bool {
         while true {
-            let lineNumber = reader.lineNumber + 1
             let found: Bool
-            do throws(LineReaderError) {
-                guard let parsed = try reader.nextLine(parsingWith: &parser, into: &event) else { return false }
+            do throws(JSONLinesReadError) {
+                guard let parsed = try reader.next(into: &event) else { return false }
                 found = parsed
             } catch {
-                switch error {
-                case .json(let json):
+                if let json = error.parseError {
                     throw ReplayError(path: name, line: json.line, column: json.column, reason: json.reason)
-                case .tooLong(let limit):
-                    throw ReplayError(path: name, line: lineNumber, reason: "line longer than \(limit) bytes")
-                case .read(let errno):
-                    throw ReplayError(path: name, line: lineNumber, reason: "cannot read: \(errno)")
                 }
+                throw ReplayError(path: name, line: error.line, reason: error.code == .lineTooLong ? "line \(error.reason)" : error.reason)
             }
             guard found else { continue }
             let line = reader.lineNumber
@@ -372,145 +367,6 @@ private struct ReplayState: Sendable {
             }
             eventsRead += 1
             return true
-        }
-    }
-}
-
-/// Why `LineReader` could not give a line.
-private enum LineReaderError: Error {
-    case json(JSONLineError)
-    case tooLong(Int)
-    case read(Errno)
-}
-
-/// Reads "\n"-separated lines through a buffer, from a file descriptor or
-/// from bytes in memory; a last line without "\n" still counts.
-private struct LineReader: Sendable {
-    private var fileDescriptor: FileDescriptor?
-    private let closes: Bool
-    private let maxLineBytes: Int
-    /// Bytes read and not yet consumed are `buffer[start..<end]`.
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-    private var atEOF: Bool
-    /// The number of the last line returned.
-    private(set) var lineNumber = 0
-
-    private static let chunkBytes = 64 * 1024
-
-    init(fileDescriptor: FileDescriptor, closes: Bool, maxLineBytes: Int) {
-        self.fileDescriptor = fileDescriptor
-        self.closes = closes
-        self.maxLineBytes = maxLineBytes
-        buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
-        atEOF = false
-    }
-
-    init(bytes: [UInt8], maxLineBytes: Int) {
-        fileDescriptor = nil
-        closes = false
-        self.maxLineBytes = maxLineBytes
-        buffer = bytes
-        end = bytes.count
-        atEOF = true
-    }
-
-    mutating func close() {
-        if closes, let fileDescriptor {
-            try? fileDescriptor.close()
-        }
-        fileDescriptor = nil
-    }
-
-    /// Finds the next line and parses it into `event`; nil at the end of
-    /// the input, false for a blank line.
-    mutating func nextLine(parsingWith parser: inout JSONLinesParser, into event: inout Event) throws(LineReaderError) -> Bool? {
-        var scanned = 0
-        while true {
-            let newline = findNewline(from: start + scanned)
-            if let newline {
-                guard newline - start <= maxLineBytes else { throw .tooLong(maxLineBytes) }
-                let line = start..<newline
-                start = newline + 1
-                return try parse(line, with: &parser, into: &event)
-            }
-            scanned = end - start
-            guard scanned <= maxLineBytes else { throw .tooLong(maxLineBytes) }
-            if atEOF {
-                guard start < end else { return nil }
-                let line = start..<end
-                start = end
-                return try parse(line, with: &parser, into: &event)
-            }
-            try fill()
-        }
-    }
-
-    private func findNewline(from index: Int) -> Int? {
-        guard index < end else { return nil }
-        return buffer.withUnsafeBytes { bytes -> Int? in
-            guard let base = bytes.baseAddress,
-                  let found = memchr(base + index, Int32(UInt8(ascii: "\n")), end - index)
-            else { return nil }
-            return base.distance(to: UnsafeRawPointer(found))
-        }
-    }
-
-    private mutating func parse(_ line: Range<Int>, with parser: inout JSONLinesParser, into event: inout Event) throws(LineReaderError) -> Bool {
-        lineNumber += 1
-        let number = lineNumber
-        let result: Result<Bool, JSONLineError> = buffer.withUnsafeBytes { bytes in
-            Result { () throws(JSONLineError) -> Bool in
-                try parser.parse(UnsafeRawBufferPointer(rebasing: bytes[line]), lineNumber: number, into: &event)
-            }
-        }
-        switch result {
-        case .success(let found): return found
-        case .failure(let error): throw .json(error)
-        }
-    }
-
-    /// Reads more bytes after `end`, first moving the unconsumed bytes to the
-    /// front and growing the buffer when a long line fills it.
-    private mutating func fill() throws(LineReaderError) {
-        guard let fileDescriptor else {
-            atEOF = true
-            return
-        }
-        if start > 0 {
-            let count = end - start
-            buffer.withUnsafeMutableBufferPointer { bytes in
-                guard let base = bytes.baseAddress else { return }
-                base.update(from: base + start, count: count)
-            }
-            start = 0
-            end = count
-        }
-        if end == buffer.count {
-            buffer.append(contentsOf: repeatElement(0, count: buffer.count))
-        }
-        let readEnd = end
-        let result: Result<Int, Errno> = buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(Errno) -> Int in
-                do {
-                    return try fileDescriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[readEnd...]))
-                } catch let error as Errno {
-                    throw error
-                } catch {
-                    throw Errno.ioError
-                }
-            }
-        }
-        switch result {
-        case .success(let count):
-            if count == 0 {
-                atEOF = true
-            } else {
-                end += count
-            }
-        case .failure(let errno):
-            throw .read(errno)
         }
     }
 }
