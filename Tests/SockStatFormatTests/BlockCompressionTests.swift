@@ -12,7 +12,7 @@ struct BlockCompressionTests {
         var compressCalls = 0
         var limits: [Int] = []
         /// Thrown by `decompress` instead of decompressing, when set.
-        var failure: InflateError?
+        var failure: DecompressionError?
         private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
 
         deinit { buffer.deallocate() }
@@ -22,7 +22,7 @@ struct BlockCompressionTests {
             output.append(contentsOf: input)
         }
 
-        func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(InflateError) -> UnsafeRawBufferPointer {
+        func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionError) -> UnsafeRawBufferPointer {
             limits.append(limit)
             if let failure { throw failure }
             guard input.count <= limit else { throw .tooLarge }
@@ -88,12 +88,12 @@ struct BlockCompressionTests {
 
     /// Every decompressor failure becomes a `BlockError` saying which.
     @Test(arguments: [
-        (InflateError.corrupt("bad code lengths"), "bad code lengths"),
-        (InflateError.tooLarge, "past \(FormatLimits.maxBlockBytes) bytes"),
-        (InflateError.truncated, "cut short"),
-        (InflateError.trailingBytes, "after the end"),
+        (DecompressionError.corrupt("bad code lengths"), "bad code lengths"),
+        (DecompressionError.tooLarge, "past \(FormatLimits.maxBlockBytes) bytes"),
+        (DecompressionError.truncated, "cut short"),
+        (DecompressionError.trailingBytes, "after the end"),
     ])
-    func decompressorFailuresAreBlockErrors(_ failure: InflateError, _ expected: String) throws {
+    func decompressorFailuresAreBlockErrors(_ failure: DecompressionError, _ expected: String) throws {
         let codec = StoredCodec()
         let stored = try storedBlock(with: codec)
         codec.failure = failure

@@ -218,6 +218,21 @@ import Testing
             self.column = column
             self.reason = reason
         }
+
+        /// The kind of problem each reason is: a member or label twice, a
+        /// value Go would not read into the struct as given, a limit of the
+        /// format, or JSON syntax.
+        var code: JSONLineError.Code { Self.code(of: reason) }
+
+        static func code(of reason: String) -> JSONLineError.Code {
+            if reason.hasPrefix("duplicate") { return .duplicate }
+            if reason.hasPrefix("label longer") || reason.hasPrefix("more than 1024 labels") || reason.hasPrefix("nesting") {
+                return .limit
+            }
+            let values = ["missing member", "out of range", "minus sign", "'c' must", "fraction not", "exponent not", "expected integer",
+                          "expected two integers", "more than two integers", "expected object or null", "'+' not allowed"]
+            return values.contains { reason.contains($0) } ? .value : .syntax
+        }
     }
 
     static let errorCases: [ErrorCase] = [
@@ -339,7 +354,7 @@ import Testing
 
     @Test(arguments: errorCases)
     func badLineFailsAtExactColumn(_ row: ErrorCase) {
-        #expect(throws: JSONLineError(line: 42, column: row.column, reason: row.reason)) {
+        #expect(throws: JSONLineError(row.code, line: 42, column: row.column, reason: row.reason)) {
             try parser.parse(row.line, lineNumber: 42)
         }
     }
@@ -351,7 +366,7 @@ import Testing
 
     @Test func hugeNestingIsAnErrorNotACrash() {
         let line = "{\"t\":1,\"d\":2,\"x\":" + String(repeating: "[", count: 100_000)
-        #expect(throws: JSONLineError(line: 1, column: 145, reason: "nesting deeper than 128")) {
+        #expect(throws: JSONLineError(.limit, line: 1, column: 145, reason: "nesting deeper than 128")) {
             try parse(line)
         }
     }
@@ -372,16 +387,16 @@ import Testing
 
     @Test func labelOverMaximumLengthIsAnError() {
         let reason = "label longer than \(FormatLimits.maxLabelBytes) bytes"
-        #expect(throws: JSONLineError(line: 1, column: 19, reason: reason)) {
+        #expect(throws: JSONLineError(.limit, line: 1, column: 19, reason: reason)) {
             try parse(line(label: String(repeating: "a", count: FormatLimits.maxLabelBytes + 1)))
         }
-        #expect(throws: JSONLineError(line: 1, column: 19, reason: reason)) {
+        #expect(throws: JSONLineError(.limit, line: 1, column: 19, reason: reason)) {
             try parse(line(label: String(repeating: "a", count: 1023) + #"\u00e9"#))
         }
         // One invalid byte decodes to three.
         let bytes = Array(#"{"t":1,"d":2,"s":{""#.utf8) + [UInt8](repeating: 0x61, count: 1022) + [0xFF]
             + Array(#"":[1,2]}}"#.utf8)
-        #expect(throws: JSONLineError(line: 1, column: 19, reason: reason)) {
+        #expect(throws: JSONLineError(.limit, line: 1, column: 19, reason: reason)) {
             try parse(bytes: bytes)
         }
     }
@@ -406,7 +421,7 @@ import Testing
 
     @Test func tooManyLabelsIsAnError() {
         let (text, columns) = line(labelCount: FormatLimits.maxLabelsPerEvent + 1)
-        #expect(throws: JSONLineError(line: 1, column: columns[1024], reason: "more than 1024 labels")) {
+        #expect(throws: JSONLineError(.limit, line: 1, column: columns[1024], reason: "more than 1024 labels")) {
             try parse(text)
         }
     }
@@ -417,7 +432,7 @@ import Testing
         let column = text.utf8.count + 2
         text += #","17":[0,0]}}"#
         #expect(columns.count == 40)
-        #expect(throws: JSONLineError(line: 1, column: column, reason: "duplicate label in 's'")) {
+        #expect(throws: JSONLineError(.duplicate, line: 1, column: column, reason: "duplicate label in 's'")) {
             try parse(text)
         }
     }

@@ -387,8 +387,8 @@ public final class SegmentReaderChecks {
         var stored: [UInt8] = []
         bytes.withUnsafeBytes { deflater.compress($0, appendingTo: &stored) }
         // Our encoder, on any bytes: zlib inflates its stream back to them.
-        let inflated: Result<[UInt8], InflateError> = stored.withUnsafeBytes { raw in
-            Result { () throws(InflateError) in Array(try inflater.inflate(raw)) }
+        let inflated: Result<[UInt8], DecompressionError> = stored.withUnsafeBytes { raw in
+            Result { () throws(DecompressionError) in Array(try inflater.inflate(raw)) }
         }
         try require((try? inflated.get()) == bytes, "DEFLATE stream of \(bytes.count) bytes does not inflate back: \(inflated)")
         let firstFrame = segment.count

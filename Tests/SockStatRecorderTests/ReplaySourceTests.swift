@@ -481,16 +481,17 @@ private let errorCases: [ReplayErrorCase] = [
 @Test(arguments: errorCases)
 func unrecordableLinesAreErrorsNamingTheLine(_ error: ReplayErrorCase) throws {
     let source = ReplaySource(bytes: Array(error.input.utf8))
-    let expected = ReplayError(path: "<bytes>", line: error.line, column: error.column, reason: error.reason)
+    let expected = ReplayError(error.column == nil ? .notRecordable : .invalidLine, path: "<bytes>", line: error.line,
+                               column: error.column, reason: error.reason)
     #expect(throws: expected) { try record(source) }
     // The replay stays stopped at the error.
     #expect(throws: expected) { try source.advance() }
 }
 
 @Test func errorsDescribeThemselves() {
-    #expect(ReplayError(path: "a.jsonl", line: 3, column: 7, reason: "bad").description == "a.jsonl: line 3, column 7: bad")
-    #expect(ReplayError(path: "a.jsonl", line: 3, reason: "bad").description == "a.jsonl: line 3: bad")
-    #expect(ReplayError(path: "a.jsonl", line: 0, reason: "cannot open").description == "a.jsonl: cannot open")
+    #expect(ReplayError(.invalidLine, path: "a.jsonl", line: 3, column: 7, reason: "bad").description == "a.jsonl: line 3, column 7: bad")
+    #expect(ReplayError(.notRecordable, path: "a.jsonl", line: 3, reason: "bad").description == "a.jsonl: line 3: bad")
+    #expect(ReplayError(.cannotOpen, path: "a.jsonl", line: 0, reason: "cannot open").description == "a.jsonl: cannot open")
 }
 
 @Test func missingFileIsAnErrorNamingThePath() {
@@ -515,7 +516,7 @@ func linesLongerThanTheLimitAreErrors(_ testCase: (input: String, limit: Int, fa
     let (input, limit, failingLine) = testCase
     let source = ReplaySource(bytes: Array(input.utf8), maxLineBytes: limit)
     if let failingLine {
-        #expect(throws: ReplayError(path: "<bytes>", line: failingLine, reason: "line longer than \(limit) bytes")) {
+        #expect(throws: ReplayError(.lineTooLong, path: "<bytes>", line: failingLine, reason: "line longer than \(limit) bytes")) {
             try record(source)
         }
     } else {
@@ -528,7 +529,7 @@ func linesLongerThanTheLimitAreErrors(_ testCase: (input: String, limit: Int, fa
     defer { file.remove() }
     var chunks = [Array((good + "\n").utf8), Array((good + "\n" + good + " ").utf8), Array("\n".utf8)].makeIterator()
     file.write { chunks.next() }
-    #expect(throws: ReplayError(path: file.path, line: 3, reason: "line longer than 29 bytes")) {
+    #expect(throws: ReplayError(.lineTooLong, path: file.path, line: 3, reason: "line longer than 29 bytes")) {
         try record(ReplaySource(path: file.path, maxLineBytes: 29))
     }
 }

@@ -1,14 +1,38 @@
 /// Why a block whose checksum held still could not be decoded.
 public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong with the block.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The stored bytes do not decompress to a payload within the limit.
+        public static let undecompressable = Code("undecompressable")
+        /// The payload breaks a rule of the format (a bad varint, an
+        /// undefined label, a record past the end …).
+        public static let malformed = Code("malformed")
+        /// The segment's format (version, incompatible features) is not one
+        /// this decoder reads.
+        public static let unsupportedFormat = Code("unsupported format")
+
+        public var description: String { name }
+    }
+
+    /// What is wrong with the block.
+    public var code: Code
     /// A one-line explanation, with the payload offset where it applies.
     public var reason: String
 
-    init(_ reason: String) { self.reason = reason }
+    init(_ reason: String, code: Code = .malformed) {
+        self.code = code
+        self.reason = reason
+    }
+
     init(_ error: VarintError, at offset: Int, reading field: String) {
-        switch error {
+        code = .malformed
+        switch error.code {
         case .truncated: reason = "\(field) cut short at payload offset \(offset)"
         case .overflow: reason = "\(field) varint longer than 64 bits at payload offset \(offset)"
-        case .overlong: reason = "\(field) varint overlong at payload offset \(offset)"
+        default: reason = "\(field) varint overlong at payload offset \(offset)"
         }
     }
 
@@ -57,18 +81,18 @@ public struct BlockDecoder {
               format.incompatibleFeatures & ~SegmentHeader.knownIncompatibleFeatures == 0 else {
             block.reset()
             throw BlockError("block of an unsupported segment format (version \(format.version), "
-                + "incompatible features 0x\(String(format.incompatibleFeatures, radix: 16)))")
+                + "incompatible features 0x\(String(format.incompatibleFeatures, radix: 16)))", code: .unsupportedFormat)
         }
         let payload: UnsafeRawBufferPointer
         do {
             payload = try decompressor.decompress(stored, limit: FormatLimits.maxBlockBytes)
         } catch {
             block.reset()
-            switch error {
-            case .corrupt(let message): throw BlockError("deflate stream corrupt: \(message)")
-            case .tooLarge: throw BlockError("block inflates past \(FormatLimits.maxBlockBytes) bytes")
-            case .truncated: throw BlockError("deflate stream cut short")
-            case .trailingBytes: throw BlockError("bytes after the end of the deflate stream")
+            switch error.code {
+            case .tooLarge: throw BlockError("block inflates past \(FormatLimits.maxBlockBytes) bytes", code: .undecompressable)
+            case .truncated: throw BlockError("deflate stream cut short", code: .undecompressable)
+            case .trailingBytes: throw BlockError("bytes after the end of the deflate stream", code: .undecompressable)
+            default: throw BlockError("deflate stream corrupt: \(error.reason)", code: .undecompressable)
             }
         }
         try decodePayload(payload, into: &block)

@@ -59,7 +59,7 @@ public struct BlockEncoder {
     public mutating func append(_ event: Event) throws(EventError) {
         let labels = event.counts.count
         guard labels <= FormatLimits.maxLabelsPerEvent else {
-            throw EventError("\(labels) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
+            throw EventError(.tooManyLabels, "\(labels) labels in one event (limit \(FormatLimits.maxLabelsPerEvent))")
         }
         // The event's label order and ids are scratch on the stack (for a
         // few labels), not arrays kept and emptied at every event.
@@ -94,17 +94,17 @@ public struct BlockEncoder {
             // retains and releases each label at every event.
             let size = counts[order[position]].label.bytes.count
             guard size <= FormatLimits.maxLabelBytes else {
-                return EventError("label of \(size) bytes (limit \(FormatLimits.maxLabelBytes))")
+                return EventError(.labelTooLong, "label of \(size) bytes (limit \(FormatLimits.maxLabelBytes))")
             }
             if position > 0, counts[order[position - 1]].label == counts[order[position]].label {
-                return EventError("label \"\(counts[order[position]].label)\" appears twice in one event")
+                return EventError(.repeatedLabel, "label \"\(counts[order[position]].label)\" appears twice in one event")
             }
             let id = knownID(of: counts[order[position]].label)
             if id == nil { newLabels += 1 }
             eventIDs[position] = id ?? Self.unassigned
         }
         guard ids.count + newLabels <= FormatLimits.labelIDLimit else {
-            return EventError("label dictionary full", needsNewSegment: true)
+            return EventError(.dictionaryFull, "label dictionary full")
         }
 
         reserve(Self.payloadBound(of: event))

@@ -18,15 +18,35 @@ public enum RecordType {
 
 /// An event the format cannot hold: a limit exceeded or a label repeated.
 public struct EventError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What about the event the format cannot hold.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// A label longer than `FormatLimits.maxLabelBytes`.
+        public static let labelTooLong = Code("label too long")
+        /// More than `FormatLimits.maxLabelsPerEvent` labels.
+        public static let tooManyLabels = Code("too many labels")
+        /// The same label twice.
+        public static let repeatedLabel = Code("repeated label")
+        /// The segment's label ids are used up: the event fits in a new segment.
+        public static let dictionaryFull = Code("dictionary full")
+
+        public var description: String { name }
+    }
+
+    /// What about the event the format cannot hold.
+    public var code: Code
     /// A one-line explanation.
     public var reason: String
+
     /// Whether the event would fit in a fresh segment (the label dictionary is
     /// full, not the event at fault).
-    public var needsNewSegment: Bool
+    public var needsNewSegment: Bool { code == .dictionaryFull }
 
-    init(_ reason: String, needsNewSegment: Bool = false) {
+    init(_ code: Code, _ reason: String) {
+        self.code = code
         self.reason = reason
-        self.needsNewSegment = needsNewSegment
     }
 
     public var description: String { reason }

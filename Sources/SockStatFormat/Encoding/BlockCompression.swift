@@ -46,8 +46,8 @@ public protocol BlockDecompressor: AnyObject {
     ///     produce more fails with `.tooLarge` once it passes the limit.
     /// - Returns: The payload, in memory the decompressor owns: valid until
     ///   its next call, which overwrites it.
-    /// - Throws: `InflateError`: `.corrupt` when the stream is malformed,
+    /// - Throws: `DecompressionError`: `.corrupt` when the stream is malformed,
     ///   `.tooLarge` past `limit`, `.truncated` when it ends before its last
     ///   block, `.trailingBytes` when bytes follow its end.
-    func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(InflateError) -> UnsafeRawBufferPointer
+    func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionError) -> UnsafeRawBufferPointer
 }

@@ -1,15 +1,45 @@
 import CZlib
 
-/// Why a stored payload did not inflate to a valid block.
-public enum InflateError: Error, Hashable, Sendable {
-    /// zlib rejected the stream (its message is kept).
-    case corrupt(String)
-    /// The stream would inflate past `FormatLimits.maxBlockBytes`.
-    case tooLarge
-    /// The stream ended before its final block.
-    case truncated
-    /// Bytes follow the end of the DEFLATE stream.
-    case trailingBytes
+/// Why a block's stored bytes did not decompress to a valid payload.
+public struct DecompressionError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong with the stream.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The codec rejected the stream (its message is the reason).
+        public static let corrupt = Code("corrupt")
+        /// The stream would decompress past the caller's limit.
+        public static let tooLarge = Code("too large")
+        /// The stream ended before its final block.
+        public static let truncated = Code("truncated")
+        /// Bytes follow the end of the stream.
+        public static let trailingBytes = Code("trailing bytes")
+
+        public var description: String { name }
+    }
+
+    /// What is wrong with the stream.
+    public var code: Code
+    /// A one-line explanation.
+    public var reason: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ reason: String? = nil) {
+        self.code = code
+        self.reason = reason ?? code.description
+    }
+
+    /// The stream would decompress past the limit.
+    public static var tooLarge: DecompressionError { DecompressionError(.tooLarge) }
+    /// The stream ended early.
+    public static var truncated: DecompressionError { DecompressionError(.truncated) }
+    /// Bytes after the stream.
+    public static var trailingBytes: DecompressionError { DecompressionError(.trailingBytes) }
+    /// The codec rejected the stream, saying `message`.
+    public static func corrupt(_ message: String) -> DecompressionError { DecompressionError(.corrupt, message) }
+
+    public var description: String { reason }
 }
 
 /// Decompresses raw DEFLATE block payloads into a buffer it owns.
@@ -35,7 +65,7 @@ public final class Inflater: BlockDecompressor {
 
     /// Inflates `input`, which must be exactly one raw DEFLATE stream,
     /// producing at most `limit` bytes. The result stays valid until the next call.
-    public func inflate(_ input: UnsafeRawBufferPointer, limit: Int = FormatLimits.maxBlockBytes) throws(InflateError) -> UnsafeRawBufferPointer {
+    public func inflate(_ input: UnsafeRawBufferPointer, limit: Int = FormatLimits.maxBlockBytes) throws(DecompressionError) -> UnsafeRawBufferPointer {
         if !isInitialized {
             let status = czlib_inflateInit2(&stream, -15)
             precondition(status == Z_OK, "inflateInit2 failed: \(status)")
@@ -82,12 +112,12 @@ public final class Inflater: BlockDecompressor {
     ///   its next call.
     /// - Throws: `InflateError` when zlib rejects the stream, it passes
     ///   `limit`, ends before its final block, or is followed by more bytes.
-    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(InflateError) -> UnsafeRawBufferPointer {
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionError) -> UnsafeRawBufferPointer {
         try inflate(input, limit: limit)
     }
 
     /// Inflates into `output` (replacing its contents); for callers that keep the bytes.
-    public func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int = FormatLimits.maxBlockBytes) throws(InflateError) {
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int = FormatLimits.maxBlockBytes) throws(DecompressionError) {
         let bytes = try inflate(input, limit: limit)
         output.removeAll(keepingCapacity: true)
         output.append(contentsOf: bytes)

@@ -76,13 +76,42 @@ extension Varint {
 }
 
 /// Why bytes could not be read as a varint.
-public enum VarintError: Error, Hashable, Sendable {
-    /// The input ended before the last byte (high bit clear).
-    case truncated
-    /// More than 10 bytes, or a 10th byte that overflows 64 bits.
-    case overflow
-    /// A multi-byte encoding whose last byte is 0: a shorter one exists.
-    case overlong
+public struct VarintError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong with the bytes.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        @usableFromInline let rawValue: UInt8
+        @inlinable init(_ rawValue: UInt8) { self.rawValue = rawValue }
+
+        /// The input ended before the last byte (high bit clear).
+        @inlinable public static var truncated: Code { Code(0) }
+        /// More than 10 bytes, or a 10th byte that overflows 64 bits.
+        @inlinable public static var overflow: Code { Code(1) }
+        /// A multi-byte encoding whose last byte is 0: a shorter one exists.
+        @inlinable public static var overlong: Code { Code(2) }
+
+        public var description: String {
+            switch rawValue {
+            case 0: "truncated"
+            case 1: "overflow"
+            default: "overlong"
+            }
+        }
+    }
+
+    /// What is wrong with the bytes.
+    public var code: Code
+
+    /// Creates an error.
+    @inlinable public init(_ code: Code) { self.code = code }
+
+    /// The input ended before the last byte.
+    @inlinable public static var truncated: VarintError { VarintError(.truncated) }
+    /// More than 64 bits.
+    @inlinable public static var overflow: VarintError { VarintError(.overflow) }
+    /// A shorter encoding exists.
+    @inlinable public static var overlong: VarintError { VarintError(.overlong) }
+
+    public var description: String { "varint \(code)" }
 }
 
 /// A forward-only reader over bytes someone else owns.

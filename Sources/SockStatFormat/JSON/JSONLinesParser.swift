@@ -1,5 +1,27 @@
 /// Why a JSON line could not be parsed, and where.
 public struct JSONLineError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem the line has.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// Not JSON, or not an object of members.
+        public static let syntax = Code("syntax")
+        /// A value the event cannot hold as Go reads it: a fraction, a
+        /// number out of range, `c` other than 0 or 1, counts that are not
+        /// two integers, a missing `t` or `d`.
+        public static let value = Code("value")
+        /// A member or a label given twice (Go would keep one silently).
+        public static let duplicate = Code("duplicate")
+        /// Past a limit of the format: a label over 1024 bytes, more than
+        /// 1024 labels, nesting deeper than 128.
+        public static let limit = Code("limit")
+
+        public var description: String { name }
+    }
+
+    /// What kind of problem the line has.
+    public var code: Code
     /// The line number, 1-based, as given by the caller.
     public var line: Int
     /// The 1-based byte column of the offending byte, or one past the last
@@ -9,7 +31,8 @@ public struct JSONLineError: Error, Sendable, Hashable, CustomStringConvertible 
     public var reason: String
 
     /// Creates an error.
-    public init(line: Int, column: Int, reason: String) {
+    public init(_ code: Code = .syntax, line: Int, column: Int, reason: String) {
+        self.code = code
         self.line = line
         self.column = column
         self.reason = reason
@@ -147,16 +170,16 @@ private struct LineCursor {
 
     // MARK: Helpers
 
-    func error(_ reason: String, at position: Int) -> JSONLineError {
-        JSONLineError(line: lineNumber, column: position + 1, reason: reason)
+    func error(_ reason: String, at position: Int, _ code: JSONLineError.Code = .syntax) -> JSONLineError {
+        JSONLineError(code, line: lineNumber, column: position + 1, reason: reason)
     }
 
     /// An error at the current byte, or "unexpected end of line" past the end.
-    func error(_ reason: String) -> JSONLineError {
+    func error(_ reason: String, _ code: JSONLineError.Code = .syntax) -> JSONLineError {
         if index >= bytes.count {
             return error("unexpected end of line", at: bytes.count)
         }
-        return error(reason, at: index)
+        return error(reason, at: index, code)
     }
 
     var atEnd: Bool { index >= bytes.count }
@@ -212,17 +235,17 @@ private struct LineCursor {
                 skipWhitespace()
                 switch member {
                 case .time:
-                    guard time == nil else { throw error("duplicate member 't'", at: nameStart) }
+                    guard time == nil else { throw error("duplicate member 't'", at: nameStart, .duplicate) }
                     time = try int64(named: "t")
                 case .duration:
-                    guard duration == nil else { throw error("duplicate member 'd'", at: nameStart) }
+                    guard duration == nil else { throw error("duplicate member 'd'", at: nameStart, .duplicate) }
                     duration = try int64(named: "d")
                 case .cellular:
-                    guard !sawCellular else { throw error("duplicate member 'c'", at: nameStart) }
+                    guard !sawCellular else { throw error("duplicate member 'c'", at: nameStart, .duplicate) }
                     sawCellular = true
                     isCellular = try cellular()
                 case .stats:
-                    guard !sawStats else { throw error("duplicate member 's'", at: nameStart) }
+                    guard !sawStats else { throw error("duplicate member 's'", at: nameStart, .duplicate) }
                     sawStats = true
                     try stats()
                 case .unknown:
@@ -243,8 +266,8 @@ private struct LineCursor {
         let closingBrace = index - 1
         skipWhitespace()
         guard atEnd else { throw error("unexpected data after object") }
-        guard let time else { throw error("missing member 't'", at: closingBrace) }
-        guard let duration else { throw error("missing member 'd'", at: closingBrace) }
+        guard let time else { throw error("missing member 't'", at: closingBrace, .value) }
+        guard let duration else { throw error("missing member 'd'", at: closingBrace, .value) }
         return (time, duration, isCellular)
     }
 
@@ -309,7 +332,7 @@ private struct LineCursor {
                 return Int64.min
             }
         }
-        throw error("'\(name)' out of range for int64", at: start)
+        throw error("'\(name)' out of range for int64", at: start, .value)
     }
 
     mutating func uint64(named name: String) throws(JSONLineError) -> UInt64 {
@@ -318,10 +341,10 @@ private struct LineCursor {
         // Go parses unsigned fields with strconv.ParseUint, which takes no
         // sign: json.Unmarshal fails on -0 there (not on signed -0).
         if negative && magnitude == 0 && !overflow {
-            throw error("minus sign not allowed in unsigned '\(name)'", at: start)
+            throw error("minus sign not allowed in unsigned '\(name)'", at: start, .value)
         }
         guard !overflow && !negative else {
-            throw error("'\(name)' out of range for uint64", at: start)
+            throw error("'\(name)' out of range for uint64", at: start, .value)
         }
         return magnitude
     }
@@ -334,12 +357,12 @@ private struct LineCursor {
             return false
         }
         guard let byte = peek, byte == UInt8(ascii: "-") || Self.isDigit(byte) else {
-            throw error("'c' must be 0, 1 or null")
+            throw error("'c' must be 0, 1 or null", .value)
         }
         let (negative, magnitude, overflow) = try integer(named: "c")
         // -0 is 0 here: Go reads the int field with ParseInt, which takes it.
         guard !overflow && (magnitude == 0 || (magnitude == 1 && !negative)) else {
-            throw error("'c' must be 0, 1 or null", at: start)
+            throw error("'c' must be 0, 1 or null", at: start, .value)
         }
         return magnitude == 1
     }
@@ -350,7 +373,7 @@ private struct LineCursor {
             try literal("null")
             return
         }
-        guard peek == UInt8(ascii: "{") else { throw error("expected object or null for 's'") }
+        guard peek == UInt8(ascii: "{") else { throw error("expected object or null for 's'", .value) }
         index += 1
         // Small events check duplicates by scanning; large ones use a set.
         var seen: Set<Label> = []
@@ -364,12 +387,12 @@ private struct LineCursor {
             guard peek == UInt8(ascii: "\"") else { throw error("expected label") }
             let labelStart = index
             guard counts.count < FormatLimits.maxLabelsPerEvent else {
-                throw error("more than \(FormatLimits.maxLabelsPerEvent) labels", at: labelStart)
+                throw error("more than \(FormatLimits.maxLabelsPerEvent) labels", at: labelStart, .limit)
             }
             let label = try label()
             if counts.count < 16 {
                 if counts.contains(where: { $0.label == label }) {
-                    throw error("duplicate label in 's'", at: labelStart)
+                    throw error("duplicate label in 's'", at: labelStart, .duplicate)
                 }
             } else {
                 if seen.isEmpty {
@@ -379,7 +402,7 @@ private struct LineCursor {
                     }
                 }
                 guard seen.insert(label).inserted else {
-                    throw error("duplicate label in 's'", at: labelStart)
+                    throw error("duplicate label in 's'", at: labelStart, .duplicate)
                 }
             }
             try expect(UInt8(ascii: ":"), "expected ':' after label")
@@ -391,7 +414,7 @@ private struct LineCursor {
             case UInt8(ascii: ","):
                 index += 1
             case UInt8(ascii: "]"):
-                throw error("expected two integers in label counts")
+                throw error("expected two integers in label counts", .value)
             default:
                 throw error("expected ',' in label counts")
             }
@@ -402,7 +425,7 @@ private struct LineCursor {
             case UInt8(ascii: "]"):
                 index += 1
             case UInt8(ascii: ","):
-                throw error("more than two integers in label counts")
+                throw error("more than two integers in label counts", .value)
             default:
                 throw error("expected ']' after label counts")
             }
@@ -454,10 +477,10 @@ private struct LineCursor {
     mutating func integer(named name: String) throws(JSONLineError) -> (negative: Bool, magnitude: UInt64, overflow: Bool) {
         guard let first = peek else { throw error("unexpected end of line") }
         if first == UInt8(ascii: "+") {
-            throw error("'+' not allowed in number")
+            throw error("'+' not allowed in number", .value)
         }
         guard first == UInt8(ascii: "-") || Self.isDigit(first) else {
-            throw error("expected integer for '\(name)'")
+            throw error("expected integer for '\(name)'", .value)
         }
         let negative = first == UInt8(ascii: "-")
         if negative {
@@ -493,9 +516,9 @@ private struct LineCursor {
         }
         switch peek {
         case UInt8(ascii: "."):
-            throw error("fraction not allowed in integer '\(name)'")
+            throw error("fraction not allowed in integer '\(name)'", .value)
         case UInt8(ascii: "e"), UInt8(ascii: "E"):
-            throw error("exponent not allowed in integer '\(name)'")
+            throw error("exponent not allowed in integer '\(name)'", .value)
         default:
             return (negative, magnitude, overflow)
         }
@@ -612,7 +635,7 @@ private struct LineCursor {
     }
 
     func labelTooLong(at quote: Int) -> JSONLineError {
-        error("label longer than \(FormatLimits.maxLabelBytes) bytes", at: quote)
+        error("label longer than \(FormatLimits.maxLabelBytes) bytes", at: quote, .limit)
     }
 
     /// Decodes the escape whose backslash is at `index`; returns its scalar.
@@ -718,7 +741,7 @@ private struct LineCursor {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 // The line's object is depth 1.
                 guard stack.count + 2 <= JSONLinesParser.maxNestingDepth else {
-                    throw error("nesting deeper than \(JSONLinesParser.maxNestingDepth)")
+                    throw error("nesting deeper than \(JSONLinesParser.maxNestingDepth)", .limit)
                 }
                 let isObject = byte == UInt8(ascii: "{")
                 index += 1

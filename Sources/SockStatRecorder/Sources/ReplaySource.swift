@@ -11,6 +11,28 @@ import SystemPackage
 
 /// Why a replay could not go on, and where.
 public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What stopped the replay.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// The input could not be opened.
+        public static let cannotOpen = Code("cannot open")
+        /// The input could not be read.
+        public static let cannotRead = Code("cannot read")
+        /// A line is longer than the limit.
+        public static let lineTooLong = Code("line too long")
+        /// A line is not an event the parser accepts (its column is given).
+        public static let invalidLine = Code("invalid line")
+        /// A line no recorder could have written (negative `d`, no labels,
+        /// a label with no change).
+        public static let notRecordable = Code("not recordable")
+
+        public var description: String { name }
+    }
+
+    /// What stopped the replay.
+    public var code: Code
     /// The input as named to the user: the file's path, `<stdin>` or `<bytes>`.
     public var path: String
     /// The 1-based line number, or 0 when the error is not about a line
@@ -22,7 +44,8 @@ public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
 
     /// Creates an error.
-    public init(path: String, line: Int, column: Int? = nil, reason: String) {
+    public init(_ code: Code, path: String, line: Int, column: Int? = nil, reason: String) {
+        self.code = code
         self.path = path
         self.line = line
         self.column = column
@@ -92,7 +115,7 @@ public final class ReplaySource: CounterSource {
                 let fd = try FileDescriptor.open(FilePath(path), .readOnly)
                 reader = JSONLinesReader(fileDescriptor: fd, closes: true, maxLineBytes: maxLineBytes)
             } catch {
-                throw ReplayError(path: path, line: 0, reason: "cannot open: \(error)")
+                throw ReplayError(.cannotOpen, path: path, line: 0, reason: "cannot open: \(error)")
             }
         }
         state = Lock(ReplayState(name: name, reader: reader))
@@ -350,20 +373,23 @@ private struct ReplayState: Sendable {
                 found = parsed
             } catch {
                 if let json = error.parseError {
-                    throw ReplayError(path: name, line: json.line, column: json.column, reason: json.reason)
+                    throw ReplayError(.invalidLine, path: name, line: json.line, column: json.column, reason: json.reason)
                 }
-                throw ReplayError(path: name, line: error.line, reason: error.code == .lineTooLong ? "line \(error.reason)" : error.reason)
+                if error.code == .lineTooLong {
+                    throw ReplayError(.lineTooLong, path: name, line: error.line, reason: "line \(error.reason)")
+                }
+                throw ReplayError(.cannotRead, path: name, line: error.line, reason: error.reason)
             }
             guard found else { continue }
             let line = reader.lineNumber
             guard event.duration >= 0 else {
-                throw ReplayError(path: name, line: line, reason: "negative d cannot be recorded: the recorder's d comes from a monotonic clock")
+                throw ReplayError(.notRecordable, path: name, line: line, reason: "negative d cannot be recorded: the recorder's d comes from a monotonic clock")
             }
             guard !event.counts.isEmpty else {
-                throw ReplayError(path: name, line: line, reason: "an event with no labels is never recorded")
+                throw ReplayError(.notRecordable, path: name, line: line, reason: "an event with no labels is never recorded")
             }
             guard !event.counts.contains(where: { $0.tx == 0 && $0.rx == 0 }) else {
-                throw ReplayError(path: name, line: line, reason: "a label with no change is never recorded")
+                throw ReplayError(.notRecordable, path: name, line: line, reason: "a label with no change is never recorded")
             }
             eventsRead += 1
             return true
