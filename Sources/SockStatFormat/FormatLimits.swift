@@ -3,7 +3,7 @@
 ///
 /// They are part of the specification (`Spec/FORMAT.md`, "Limits"); changing
 /// one changes the format.
-public enum FormatLimits {
+public enum FormatLimits: Sendable {
     /// Longest label, in bytes.
     public static let maxLabelBytes = 1024
     /// Most labels in one event.

@@ -12,7 +12,7 @@ import SockStatFormat
 ///   delta = new, never the near-2^64 difference.
 /// A label whose deltas are both zero is left out; labels missing from a
 /// snapshot are forgotten.
-public struct DeltaTracker {
+public struct DeltaTracker: Sendable {
     // The previous poll, in the source's order. Sources keep their labels in
     // a stable order, so a poll is normally matched index by index with no
     // hashing; a dictionary is built only when the order changes.

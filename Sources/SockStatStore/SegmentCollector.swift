@@ -313,3 +313,7 @@ extension SegmentCollector where Writer == CanonicalJSONBlockWriter {
         self.init(writer: CanonicalJSONBlockWriter(), range: range, stopsAtFirstLoss: stopsAtFirstLoss)
     }
 }
+
+// Not Sendable: its SegmentDecoder is not.
+@available(*, unavailable)
+extension SegmentCollector: Sendable {}

@@ -73,3 +73,7 @@ extension SegmentDecoder where Writer == CanonicalJSONBlockWriter {
 
 /// Decodes whole segments to canonical JSON lines.
 public typealias SegmentJSONDecoder = SegmentDecoder<CanonicalJSONBlockWriter>
+
+// Not Sendable: its BlockDecoder is not.
+@available(*, unavailable)
+extension SegmentDecoder: Sendable {}

@@ -22,7 +22,7 @@ public struct SegmentFile: Hashable, Sendable {
 }
 
 /// Finding and reading segments.
-public enum SegmentDirectory {
+public enum SegmentDirectory: Sendable {
     /// Whether `path` names a directory.
     public static func isDirectory(_ path: String) -> Bool {
         FileIO.isDirectory(path)
@@ -191,3 +191,7 @@ public struct ClaimedSegment {
         try? descriptor.close()
     }
 }
+
+// Not Sendable: it holds the lock of the file it claimed, for the thread collecting it.
+@available(*, unavailable)
+extension ClaimedSegment: Sendable {}

@@ -492,3 +492,7 @@ public final class SegmentLogWriter {
         }
     }
 }
+
+// Not Sendable: it owns open files and buffers; a Recorder serializes its use.
+@available(*, unavailable)
+extension SegmentLogWriter: Sendable {}

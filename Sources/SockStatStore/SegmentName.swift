@@ -1,7 +1,7 @@
 /// Segment file names: `sockstat-` + the sequence number in 20 decimal
 /// digits + `.sslog`, so that names sort in sequence order and a directory
 /// listing reads like the log. Files with other names are never touched.
-public enum SegmentName {
+public enum SegmentName: Sendable {
     /// The name prefix.
     public static let prefix = "sockstat-"
     /// The name suffix.

@@ -85,7 +85,9 @@ final class SmallTmpfs {
         guard statvfs(path, &info) == 0 else { throw Errno(rawValue: errno) }
         let free = Int(info.f_bavail) * Int(info.f_frsize)
         let filler = path + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: Data(repeating: 0x55, count: max(free - bytes, 0)))
+        guard FileManager.default.createFile(atPath: filler, contents: Data(repeating: 0x55, count: max(free - bytes, 0))) else {
+            throw Errno(rawValue: errno)
+        }
         return filler
     }
 }

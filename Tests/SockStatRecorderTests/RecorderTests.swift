@@ -138,7 +138,7 @@ struct RecorderTests {
     @Test func retentionLeavesOtherFilesAlone() throws {
         let directory = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory.path + "/notes.txt", contents: Data(repeating: 1, count: 50_000))
+        #expect(FileManager.default.createFile(atPath: directory.path + "/notes.txt", contents: Data(repeating: 1, count: 50_000)))
         let source = ScriptedSource()
         var options = RecorderOptions(directory: directory.path)
         options.maxSegmentBytes = 4096
@@ -400,8 +400,8 @@ struct RecorderTests {
         let directory = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         // A writer killed between creating segment 1's temporary file and renaming it.
-        FileManager.default.createFile(atPath: directory.path + "/." + SegmentName.fileName(sequence: 1) + ".tmp",
-                                       contents: Data([0x89, 0x53]))
+        #expect(FileManager.default.createFile(atPath: directory.path + "/." + SegmentName.fileName(sequence: 1) + ".tmp",
+                                       contents: Data([0x89, 0x53])))
         let source = ScriptedSource()
         let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path), clock: ManualClock())
         source.set([("a", 0, 0)])

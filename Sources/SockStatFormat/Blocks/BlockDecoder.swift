@@ -247,3 +247,7 @@ public struct BlockDecoder {
         }
     }
 }
+
+// Not Sendable: it holds its decompressor, a class with buffers, used by one thread at a time.
+@available(*, unavailable)
+extension BlockDecoder: Sendable {}

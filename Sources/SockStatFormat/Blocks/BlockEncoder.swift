@@ -5,7 +5,7 @@
 /// it uses before first use, so that it decodes without the blocks before it.
 /// Buffers are kept between blocks: steady-state encoding does not allocate
 /// except when a label is seen for the first time in the segment.
-public struct BlockEncoder {
+public struct BlockEncoder: Sendable {
     /// The sequence number of the segment these blocks belong to.
     public let segmentSequence: UInt64
     /// The index the next finished block gets (0, 1, 2 … within the segment).

@@ -10,7 +10,7 @@
 /// check makes a damaged or false frame header fail in constant time, before
 /// its length is believed, so a damaged length is detected, not followed
 /// (`Spec/FORMAT.md` section 5).
-public enum BlockFrame {
+public enum BlockFrame: Sendable {
     /// Bytes that start every frame.
     public static let marker: [UInt8] = [0xB5, 0x0C, 0x4B, 0x1D]
     /// Marker, length, stored-bytes CRC and header check.

@@ -4,7 +4,7 @@
 /// Each block's labels are escaped once into a cache (`"label":[`), so an
 /// event costs a few copies and integer conversions; nothing is allocated per
 /// event once the buffers have grown.
-public struct CanonicalJSONBlockWriter: DecodedBlockWriter {
+public struct CanonicalJSONBlockWriter: DecodedBlockWriter, Sendable {
     private var cache: [UInt8] = []
     private var cacheStart: [Int] = [0]
     private var order: [Int32] = []

@@ -2,7 +2,7 @@
 ///
 /// Kept by the caller and refilled for every block so that decoding a stream
 /// of blocks does not allocate once the buffers have grown.
-public struct DecodedBlock {
+public struct DecodedBlock: Sendable {
     /// Sequence number of the segment the block says it belongs to.
     public internal(set) var segmentSequence: UInt64 = 0
     /// Index of the block within its segment.

@@ -107,3 +107,7 @@ public final class OutputBuffer {
         reserved = 0
     }
 }
+
+// Not Sendable: its buffer and count change with every write, from one thread.
+@available(*, unavailable)
+extension OutputBuffer: Sendable {}

@@ -3,7 +3,7 @@
 /// Every record starts with one varint `h`: `h & 7` is the type and `h >> 3`
 /// the length of the body that follows. A reader skips a type it does not
 /// know by its length, which is how later versions add records.
-public enum RecordType {
+public enum RecordType: Sendable {
     /// Defines a label for this block: varint id, then the label bytes.
     public static let label: UInt64 = 1
     /// An event on a non-cellular interface.

@@ -4,7 +4,7 @@ import CZlib
 /// 0xEDB88320, initial value and final XOR 0xFFFFFFFF). `crc32(b"123456789")`
 /// is 0xCBF43926. zlib's implementation is used because it is fast and every
 /// language has one, which keeps independent decoders easy to write.
-public enum CRC32 {
+public enum CRC32: Sendable {
     /// The checksum of `bytes`, continuing from `initial` (0 to start).
     @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing initial: UInt32 = 0) -> UInt32 {

@@ -134,3 +134,7 @@ public final class Inflater: BlockDecompressor {
         capacity = wanted
     }
 }
+
+// Not Sendable: zlib's stream state and the output buffer change with every block.
+@available(*, unavailable)
+extension Inflater: Sendable {}

@@ -4,7 +4,7 @@
 /// Readers cap a varint at 10 bytes, reject a 10th byte above 1 (it would not
 /// fit 64 bits) and reject overlong encodings (a last byte of 0 after the
 /// first), so every value has exactly one encoding.
-public enum Varint {
+public enum Varint: Sendable {
     /// The most bytes a 64-bit varint takes.
     public static let maxBytes = 10
 
@@ -45,7 +45,7 @@ public enum Varint {
 
 /// ZigZag maps signed to unsigned so that small magnitudes stay small:
 /// 0, -1, 1, -2, 2 … become 0, 1, 2, 3, 4 ….
-public enum ZigZag {
+public enum ZigZag: Sendable {
     /// Encodes a signed value.
     @inlinable
     public static func encode(_ value: Int64) -> UInt64 {
@@ -183,3 +183,7 @@ struct ByteCursor {
         }
     }
 }
+
+// Not Sendable: it points into bytes someone else owns, for as long as they lend them.
+@available(*, unavailable)
+extension ByteCursor: Sendable {}

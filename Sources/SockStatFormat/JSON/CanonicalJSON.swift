@@ -6,7 +6,7 @@
 /// `"c":1` appears only for cellular events (`omitempty`), and the members of
 /// `s` are sorted bytewise by label, because Go sorts map keys as raw strings
 /// before escaping them.
-public enum CanonicalJSON {
+public enum CanonicalJSON: Sendable {
     /// Appends the JSON string for `bytes` (with the quotes), escaped as Go does.
     ///
     /// This is Go's `appendString` with `escapeHTML` true: `"` and `\` are

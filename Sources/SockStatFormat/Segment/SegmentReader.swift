@@ -27,7 +27,7 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
 ///   whatever its bytes (`FrameLocator`, `Spec/FORMAT.md` section 10.1).
 /// - A block whose index is not greater than the last one read (moved or
 ///   duplicated) is reported and skipped, so events never come out of order.
-public struct SegmentReader {
+public struct SegmentReader: Sendable {
     /// What the next step of reading found.
     public enum Step: Sendable {
         /// A block was decoded into the caller's `DecodedBlock`; it began at `offset`.

@@ -275,3 +275,7 @@ public final class Deflater: BlockCompressor {
         bits.write(UInt64(literalCodes[DeflateAlphabet.endOfBlock]), count: Int(literalLengths[DeflateAlphabet.endOfBlock]))
     }
 }
+
+// Not Sendable: its tables change with every block it compresses.
+@available(*, unavailable)
+extension Deflater: Sendable {}
