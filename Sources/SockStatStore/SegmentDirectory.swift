@@ -28,7 +28,8 @@ public enum SegmentDirectory: Sendable {
         FileIO.isDirectory(path)
     }
 
-    /// The segment files (`*.sslog`) in `directory`, in sequence order.
+    /// The segment files (`*.sslog`, regular files not starting with `.`) in
+    /// `directory`, in sequence order.
     ///
     /// Order (Spec 10.4): the sequence number of an intact header, else the
     /// number in a `sockstat-<20 digits>.sslog` name, else after all others;
@@ -39,6 +40,10 @@ public enum SegmentDirectory: Sendable {
         var files: [SegmentFile] = []
         for name in names {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            // Files only (a symbolic link to one counts); a directory named
+            // like a segment is not one.
+            var target = stat()
+            guard stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { continue }
             var sequence = SegmentName.sequence(fromFileName: name)
             if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes),
                let fromHeader = prefix.withUnsafeBytes({ SegmentHeader.intactSequence($0) }) {

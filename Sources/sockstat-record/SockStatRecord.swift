@@ -20,7 +20,7 @@ struct SockStatRecord: ParsableCommand {
             the segment and prints a one-line summary on standard error. With --replay, records \
             canonical JSON lines replayed on a virtual clock instead (for tests and demos). \
             Read the result with: sockstat-convert DIR. \
-            Exit codes: 0 success; 1 recorded with losses (events dropped); 64 usage error; \
+            Exit codes: 0 success; 1 recorded with losses (events dropped or labels refused); 64 usage error; \
             65 replay input invalid; 66 replay input missing; 73 cannot create the log directory.
             """
     )
@@ -103,11 +103,14 @@ struct SockStatRecord: ParsableCommand {
         }
         let perEvent = metrics.events > 0 ? Double(metrics.bytes) / Double(metrics.events) : 0
         let hundredths = Int((perEvent * 100).rounded())
-        report("\(metrics.polls) polls, \(metrics.events) events, \(metrics.blocks) blocks, \(metrics.segments) segments, "
-            + "\(metrics.bytes) bytes (\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) B/event), "
-            + "\(metrics.segmentsDeleted) deleted by retention, \(metrics.counterResets) counter resets, "
-            + "\(metrics.eventsDropped) events dropped, \(metrics.writeErrors) write errors")
-        if metrics.eventsDropped > 0 { throw ExitCode(1) }
+        report("\(plural(metrics.polls, "poll")), \(plural(metrics.events, "event")), \(plural(metrics.blocks, "block")), "
+            + "\(plural(metrics.segments, "segment")), \(plural(metrics.bytes, "byte")) "
+            + "(\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) B/event), "
+            + "\(metrics.segmentsDeleted) deleted by retention, \(plural(metrics.counterResets, "counter reset")), "
+            + "\(plural(metrics.eventsDropped, "event")) dropped, \(plural(metrics.labelsRefused, "label")) refused, "
+            + "\(plural(metrics.eventsSplit, "event")) split, \(plural(metrics.writeErrors, "write error"))")
+        // Events dropped or labels refused: what was recorded is not all there was.
+        if metrics.eventsDropped > 0 || metrics.labelsRefused > 0 { throw ExitCode(1) }
     }
 
     private func recordInterfaces(options: RecorderOptions, logger: Logger) throws -> RecorderMetrics {
@@ -190,6 +193,10 @@ struct SockStatRecord: ParsableCommand {
             report(error.description)
             throw ExitCode(73)
         }
+    }
+
+    private func plural(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     private func report(_ message: String) {

@@ -120,6 +120,19 @@ struct RecordCommandTests {
         #expect(lines.contains { $0.contains(#""lo":["#) })
     }
 
+    /// The summary counts in words a person reads: 1 block, 2 blocks.
+    @Test func theSummarySaysOneBlockNotOneBlocks() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("one.jsonl")
+        try Data(#"{"t":1000,"d":100,"s":{"a":[1,2]}}"#.utf8).write(to: source)
+        let run = try Tool.run(["--dir", directory.appendingPathComponent("logs").path, "--replay", source.path],
+                               executable: Tool.record)
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        #expect(run.stderrText.hasPrefix("sockstat-record: 2 polls, 1 event, 1 block, 1 segment, "), "\(run.stderrText)")
+        #expect(run.stderrText.contains("0 events dropped, 0 labels refused, 0 events split, 0 write errors"))
+    }
+
     @Test func sigintFlushesAndClosesCleanly() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -132,7 +145,15 @@ struct RecordCommandTests {
         let errors = Pipe()
         process.standardError = errors
         try process.run()
-        usleep(800_000)
+        // Signalled only once it records: its first segment exists once an
+        // event is taken, and the signal handlers are installed before the
+        // first poll. A fixed sleep failed on a loaded machine (the signal
+        // came before the handlers, or before any event).
+        let deadline = Date().addingTimeInterval(60)
+        while (try? FileManager.default.contentsOfDirectory(atPath: logs.path).contains { $0.hasSuffix(".sslog") }) != true {
+            try #require(Date() < deadline && process.isRunning, "the recorder never wrote a segment")
+            usleep(20_000)
+        }
         process.interrupt()  // SIGINT
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
