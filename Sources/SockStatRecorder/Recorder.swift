@@ -348,9 +348,6 @@ final class RecorderCore: @unchecked Sendable {
         previous = nil
     }
 
-    /// The path of the segment being written, if any.
-    var openSegmentPath: String? { writer.openSegmentPath }
-
     /// Test hook: see `SegmentLogWriter.injectWriteFailure`.
     func injectWriteFailure(_ hook: ((Int) -> Errno?)?) {
         writer.injectWriteFailure = hook
