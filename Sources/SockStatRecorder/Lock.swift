@@ -14,7 +14,9 @@ import Darwin
 /// only real ones.
 final class Lock<Value> {
     // The run-time exclusivity check is redundant here (the mutex already
-    // excludes) and cost about 3% of a replay, at four locks a poll.
+    // excludes) and cost 6.5% of a replay's instructions, at several locks
+    // a poll (1 h of the reference workload, 142.4 M against 133.7 M,
+    // callgrind).
     @exclusivity(unchecked) private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -130,13 +130,15 @@ final class RecorderCore: @unchecked Sendable {
     /// One struct, so a poll works on it in place: a class's stored
     /// properties passed to one another are copied (retained) at every poll.
     /// The class is used by one thread at a time (the `Recorder`'s lock), so
-    /// the per-access run-time exclusivity checks of the state a poll touches
-    /// are switched off.
+    /// the run-time exclusivity check of the state a poll works on in place
+    /// is switched off: it cost 1.7% of a replay's instructions (1 h of the
+    /// reference workload, 136.0 M against 133.7 M, callgrind). The other
+    /// properties' checks cost nothing measurable and are kept.
     @exclusivity(unchecked) private var polling = PollState()
-    @exclusivity(unchecked) private var previous: ClockReading?
-    @exclusivity(unchecked) private var blockStart: UInt64?
-    @exclusivity(unchecked) private var metricsBase = RecorderMetrics()
-    @exclusivity(unchecked) private var lastWall: Int64 = 0
+    private var previous: ClockReading?
+    private var blockStart: UInt64?
+    private var metricsBase = RecorderMetrics()
+    private var lastWall: Int64 = 0
     /// Set by `closeForShutdown()`: from then on every call is a no-op.
     private(set) var isClosed = false
     /// Labels this recorder refused, to count and log each once (a few:

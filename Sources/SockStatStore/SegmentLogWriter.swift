@@ -131,14 +131,16 @@ public final class SegmentLogWriter {
     /// The options in force.
     public let options: SegmentLogOptions
     /// What has been written so far.
-    // Touched at every event. The class is not Sendable and no access to
-    // these spans a call out (the encoder is taken out and put back), so the
-    // run-time exclusivity checks are switched off.
+    // Touched at every event. The class is not Sendable and no access to it
+    // spans a call out, so its run-time exclusivity check is switched off: it
+    // cost 1.2% of a replay's instructions (1 h of the reference workload,
+    // 135.4 M against 133.7 M, callgrind). The encoder's check, measured the
+    // same way, cost nothing and is kept.
     @exclusivity(unchecked) public private(set) var metrics = SegmentLogMetrics()
 
     private let deflater = Deflater()
     private var nextSequence: UInt64
-    @exclusivity(unchecked) private var encoder: BlockEncoder?
+    private var encoder: BlockEncoder?
     private var file: FileDescriptor?
     private var filePath = ""
     private var segmentBytes = 0
