@@ -54,7 +54,7 @@ public struct JSONLinesReadError: Error, Hashable, Sendable, CustomStringConvert
 /// invalid line the next call goes on with the line after it, so a caller
 /// may skip bad lines; a read error or a line over the limit ends the input.
 /// Plain canonical lines parse on `JSONLinesParser`'s fast path without
-/// allocating: the parser and the event are reused.
+/// allocating: the caller's parser and event are reused from line to line.
 public struct JSONLinesReader: Sendable {
     /// The longest line accepted by default: 64 MiB, far above the largest
     /// event the format holds.
@@ -63,7 +63,6 @@ public struct JSONLinesReader: Sendable {
     private var fileDescriptor: FileDescriptor?
     private let closes: Bool
     private let maxLineBytes: Int
-    private var parser = JSONLinesParser()
     /// Bytes read and not yet consumed are `buffer[start..<end]`.
     private var buffer: [UInt8]
     private var start = 0
@@ -101,19 +100,20 @@ public struct JSONLinesReader: Sendable {
         fileDescriptor = nil
     }
 
-    /// Reads the next line into `event`.
+    /// Reads the next line into `event` with `parser` (keep one parser for
+    /// every line: it reuses the labels it has seen).
     ///
     /// - Returns: nil at the end of the input, false for a blank line
     ///   (`event` is then empty), true for an event.
     /// - Throws: `JSONLinesReadError`.
-    public mutating func next(into event: inout Event) throws(JSONLinesReadError) -> Bool? {
+    public mutating func next(parsingWith parser: inout JSONLinesParser, into event: inout Event) throws(JSONLinesReadError) -> Bool? {
         var scanned = 0
         while true {
             if let newline = findNewline(from: start + scanned) {
                 guard newline - start <= maxLineBytes else { throw tooLong() }
                 let line = start..<newline
                 start = newline + 1
-                return try parse(line, into: &event)
+                return try parse(line, with: &parser, into: &event)
             }
             scanned = end - start
             guard scanned <= maxLineBytes else { throw tooLong() }
@@ -121,7 +121,7 @@ public struct JSONLinesReader: Sendable {
                 guard start < end else { return nil }
                 let line = start..<end
                 start = end
-                return try parse(line, into: &event)
+                return try parse(line, with: &parser, into: &event)
             }
             try fill()
         }
@@ -141,14 +141,10 @@ public struct JSONLinesReader: Sendable {
         }
     }
 
-    private mutating func parse(_ line: Range<Int>, into event: inout Event) throws(JSONLinesReadError) -> Bool {
+    private mutating func parse(_ line: Range<Int>, with parser: inout JSONLinesParser,
+                                into event: inout Event) throws(JSONLinesReadError) -> Bool {
         lineNumber += 1
         let number = lineNumber
-        // Borrowed out of self (swapped, not copied), so that parsing can
-        // read the buffer while the parser changes.
-        var parser = JSONLinesParser()
-        swap(&parser, &self.parser)
-        defer { swap(&parser, &self.parser) }
         let result: Result<Bool, JSONLineError> = buffer.withUnsafeBytes { bytes in
             Result { () throws(JSONLineError) -> Bool in
                 try parser.parse(UnsafeRawBufferPointer(rebasing: bytes[line]), lineNumber: number, into: &event)

@@ -22,12 +22,14 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
         public var header: SegmentHeader?
         /// Whether `onDamage` said to stop (the segment was not read to its end).
         public var stopped = false
+
+        @usableFromInline init() {}
     }
 
     /// The output format.
     public var writer: Writer
-    private var decoder = BlockDecoder()
-    private var block = DecodedBlock()
+    @usableFromInline var decoder = BlockDecoder()
+    @usableFromInline var block = DecodedBlock()
 
     /// Creates a decoder writing through `writer`.
     public init(writer: Writer) {
@@ -40,6 +42,9 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
     ///   stop at it (`--strict`).
     /// - Throws: `SegmentError` when the bytes are not a readable segment;
     ///   rethrows what `output`'s sink throws.
+    // Inlinable so that the caller's module specializes it for its writer:
+    // the writer is called at every block.
+    @inlinable
     public mutating func decode(_ bytes: [UInt8], range: TimeRange = TimeRange(), to output: OutputBuffer,
                                 onDamage: (Damage) -> Bool) throws -> Outcome {
         var reader = try SegmentReader(bytes: bytes)

@@ -70,17 +70,18 @@ struct Encode: ParsableCommand {
             throw Exit.cannotCreate
         }
 
-        // One reader (and its parser) and one event for every line: plain
-        // lines then parse on the fast path and without allocating.
+        // One reader, one parser and one event for every line: plain lines
+        // then parse on the fast path and without allocating.
         var reader = JSONLinesReader(fileDescriptor: source, closes: input != "-")
         defer { reader.close() }
+        var parser = JSONLinesParser()
         var event = Event(time: 0, duration: 0, counts: [])
         var skipped = 0
         var failure: ExitCode?
         reading: while true {
             let found: Bool
             do throws(JSONLinesReadError) {
-                guard let parsed = try reader.next(into: &event) else { break reading }
+                guard let parsed = try reader.next(parsingWith: &parser, into: &event) else { break reading }
                 found = parsed
             } catch {
                 Diagnostics.report("\(inputName): \(error)")

@@ -28,9 +28,10 @@ struct JSONLinesReaderTests {
         }
         defer { reader.close() }
         var event = Event(time: 0, duration: 0, counts: [])
+        var parser = JSONLinesParser()
         var times: [Int64] = []
         var blanks = 0
-        while let found = try reader.next(into: &event) {
+        while let found = try reader.next(parsingWith: &parser, into: &event) {
             if found { times.append(event.time) } else { blanks += 1 }
         }
         #expect(times == (0..<20_000).map(Int64.init) + [0])
@@ -45,13 +46,14 @@ struct JSONLinesReaderTests {
             .joined(separator: "\n")
         var reader = JSONLinesReader(bytes: Array(text.utf8), maxLineBytes: 100)
         var event = Event(time: 0, duration: 0, counts: [])
-        #expect(try reader.next(into: &event) == true)
-        let invalid = #expect(throws: JSONLinesReadError.self) { _ = try reader.next(into: &event) }
+        var parser = JSONLinesParser()
+        #expect(try reader.next(parsingWith: &parser, into: &event) == true)
+        let invalid = #expect(throws: JSONLinesReadError.self) { _ = try reader.next(parsingWith: &parser, into: &event) }
         #expect(invalid?.code == .invalidLine)
         #expect(invalid?.description == "line 2, column 7: fraction not allowed in integer 't'")
-        #expect(try reader.next(into: &event) == true)
+        #expect(try reader.next(parsingWith: &parser, into: &event) == true)
         #expect(event.time == 1)
-        let long = #expect(throws: JSONLinesReadError.self) { _ = try reader.next(into: &event) }
+        let long = #expect(throws: JSONLinesReadError.self) { _ = try reader.next(parsingWith: &parser, into: &event) }
         #expect(long?.code == .lineTooLong)
         #expect(long?.line == 4)
     }

@@ -113,6 +113,7 @@ public struct BlockDecoder {
         }
     }
 
+    @inline(__always)
     private mutating func fill(_ block: inout DecodedBlock, from bytes: UnsafeRawBufferPointer) throws(BlockError) {
         block.reset()
         lastUse.removeAll(keepingCapacity: true)

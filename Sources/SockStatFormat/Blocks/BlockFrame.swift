@@ -97,16 +97,28 @@ public enum BlockFrame: Sendable {
 /// A reader that has lost its place must learn whether each marker it meets
 /// starts a valid frame. Checksumming each candidate's stored bytes from
 /// scratch costs up to 4 MiB per candidate, and a file of forged frame
-/// headers (each with a header check that holds) makes that quadratic. Here
-/// every stored-bytes CRC comes from `RangeCRC32`, which gives the CRC of
-/// any range at a cost independent of its length after one pass over the
-/// bytes, so a candidate costs constant time.
+/// headers (each with a header check that holds) makes that quadratic. So
+/// once a frame has failed, every stored-bytes CRC comes from `RangeCRC32`,
+/// which gives the CRC of any range at a cost independent of its length
+/// after one pass over the bytes: a candidate costs constant time. Until
+/// then (every intact segment) each frame is checked by a plain CRC of its
+/// stored bytes: the frames read one after the other never overlap, so that
+/// too checksums each byte once.
 struct FrameLocator {
     private var crc = RangeCRC32()
+    /// Whether a frame has failed its checks in this segment.
+    private var sawFailure = false
 
-    /// `BlockFrame.probe(_:at:)`, in constant time plus the one pass.
+    /// `BlockFrame.probe(_:at:)`: a plain CRC until a frame fails, then in
+    /// constant time plus the one pass.
     mutating func probe(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> BlockFrame.Probe {
-        BlockFrame.probe(bytes, at: offset) { crc.checksum($0, of: bytes) }
+        guard sawFailure else {
+            let probe = BlockFrame.probe(bytes, at: offset)
+            if case .valid = probe { return probe }
+            sawFailure = true
+            return probe
+        }
+        return BlockFrame.probe(bytes, at: offset) { crc.checksum($0, of: bytes) }
     }
 
     /// The offset of the next valid frame at or after `offset`, if any.
@@ -115,6 +127,7 @@ struct FrameLocator {
     /// matches (at most one in four: the marker cannot overlap itself) a
     /// 12-byte header check; one whose header holds, a range CRC.
     mutating func nextValid(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Int? {
+        sawFailure = true
         var position = offset
         let first = BlockFrame.marker[0]
         while position + BlockFrame.headerSize <= bytes.count {

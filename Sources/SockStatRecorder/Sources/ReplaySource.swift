@@ -206,17 +206,21 @@ private enum Phase {
     case ended
     /// The input is exhausted.
     case finished
-    /// The replay stopped at this error.
-    case failed(ReplayError)
+    /// The replay stopped at `ReplayState.failure`.
+    case failed
 }
 
 /// The replay's clock, counters and input.
 private struct ReplayState: Sendable {
     let name: String
     var reader: JSONLinesReader
+    var parser = JSONLinesParser()
     /// The event being replayed; its storage is reused for every line.
     var event = Event(time: 0, duration: 0, counts: [])
     var phase = Phase.notStarted
+    /// Why the replay stopped, once it has. Kept beside the phase, not in
+    /// it: a phase with a payload is copied at every poll.
+    var failure: ReplayError?
     var clock = ClockReading(wallMilliseconds: 0, monotonicMilliseconds: 0)
     var isCellular = false
     var eventsRead = 0
@@ -241,15 +245,17 @@ private struct ReplayState: Sendable {
         do {
             return try step()
         } catch {
-            phase = .failed(error)
+            phase = .failed
+            failure = error
             throw error
         }
     }
 
     private mutating func step() throws(ReplayError) -> ClockReading? {
         switch phase {
-        case .failed(let error):
-            throw error
+        case .failed:
+            if let failure { throw failure }
+            return nil
         case .finished:
             return nil
         case .notStarted:
@@ -369,7 +375,7 @@ private struct ReplayState: Sendable {
         while true {
             let found: Bool
             do throws(JSONLinesReadError) {
-                guard let parsed = try reader.next(into: &event) else { return false }
+                guard let parsed = try reader.next(parsingWith: &parser, into: &event) else { return false }
                 found = parsed
             } catch {
                 if let json = error.parseError {
