@@ -37,10 +37,22 @@ public struct SegmentLogOptions: Hashable, Sendable {
     /// takes at least one), plus the backlog written after an outage (which
     /// can pass its cap by one block), header included.
     public var largestSegmentBytes: Int {
-        let block = Self.largestFrameBytes(payload: min(max(maxBlockPayloadBytes, 1), FormatLimits.maxBlockBytes))
-        let (total, overflow) = maxSegmentBytes.addingReportingOverflow(2 * block + SegmentHeader.encodedSize)
-        let (withBacklog, overflow2) = total.addingReportingOverflow(maxBacklogBytes)
-        return overflow || overflow2 ? .max : withBacklog
+        let (total, overflow) = maxSegmentBytes.addingReportingOverflow(overheadBytes)
+        return overflow ? .max : total
+    }
+
+    /// What a segment can take beyond its rotation size: the header; the
+    /// backlog it may carry past that size while writes fail now and then
+    /// (then what waits is dropped) and the backlog written after it (which
+    /// can pass its cap by a block); and the block that passes it. A block
+    /// is at most the payload limit or, when one event alone is larger
+    /// (1,024 labels of 1,024 bytes), that event.
+    var overheadBytes: Int {
+        let payload = max(min(max(maxBlockPayloadBytes, 1), FormatLimits.maxBlockBytes), BlockEncoder.largestEventPayloadBytes)
+        let backlog = max(maxBacklogBytes, 0)
+        let (total, overflow) = (2 * Self.largestFrameBytes(payload: payload) + SegmentHeader.encodedSize)
+            .addingReportingOverflow(backlog.multipliedReportingOverflow(by: 2).overflow ? .max : 2 * backlog)
+        return overflow ? .max : total
     }
 
     /// The most bytes a frame holding a payload of `payload` bytes takes
@@ -59,7 +71,11 @@ public struct SegmentLogOptions: Hashable, Sendable {
         if maxBacklogBytes < 0 { return "the backlog limit cannot be negative (\(maxBacklogBytes))" }
         if let age = maxSegmentAgeMilliseconds, age < 1 { return "the segment age limit must be at least 1 ms, not \(age)" }
         if largestSegmentBytes > FormatLimits.maxSegmentBytes {
-            let room = FormatLimits.maxSegmentBytes - (largestSegmentBytes - maxSegmentBytes)
+            let room = FormatLimits.maxSegmentBytes - overheadBytes
+            guard room >= 1 else {
+                return "segments could grow past \(FormatLimits.maxSegmentBytes) bytes, the most a reader accepts, "
+                    + "with a backlog limit of \(maxBacklogBytes) bytes, whatever their size"
+            }
             return "segments of \(maxSegmentBytes) bytes could grow past \(FormatLimits.maxSegmentBytes) bytes, "
                 + "the most a reader accepts; at most \(room) with this block and backlog size"
         }
@@ -69,7 +85,8 @@ public struct SegmentLogOptions: Hashable, Sendable {
 
 /// Counters of what a writer has done.
 public struct SegmentLogMetrics: Hashable, Sendable {
-    /// Events accepted.
+    /// Events taken (an event taken and lost later, with a block that could
+    /// not be written, is counted in `eventsDropped` too).
     public var events = 0
     /// Blocks written.
     public var blocks = 0
@@ -241,7 +258,7 @@ public final class SegmentLogWriter {
         }
         if encoder?.firstEventTime == nil {
             do {
-                try prepareSegment(for: event)
+                if let failure = try prepareSegment(for: event) { writeFailure = failure }
             } catch {
                 metrics.eventsDropped += 1
                 throw AppendError(.writeFailedEventDropped, error)
@@ -258,7 +275,7 @@ public final class SegmentLogWriter {
             do { try flush() } catch { writeFailure = error }
             do { try closeSegment() } catch { writeFailure = error }
             do {
-                try prepareSegment(for: event)
+                if let failure = try prepareSegment(for: event) { writeFailure = failure }
             } catch {
                 metrics.eventsDropped += 1
                 throw AppendError(.writeFailedEventDropped, error)
@@ -381,7 +398,22 @@ public final class SegmentLogWriter {
 
     /// Starts a new segment if there is none, or if the next block could take
     /// the current one past `maxSegmentBytes`.
-    private func prepareSegment(for event: Event) throws(StoreError) {
+    ///
+    /// - Returns: a failure that did not stop it (the old segment's final
+    ///   sync failed; the new one took the event).
+    /// - Throws: `StoreError` when no segment could be opened for the event.
+    private func prepareSegment(for event: Event) throws(StoreError) -> StoreError? {
+        if file != nil, !backlog.isEmpty, segmentBytes >= options.maxSegmentBytes + options.maxBacklogBytes {
+            // Writes keep failing now and then: blocks wait for this segment
+            // at every flush while others are written, so it grows without
+            // end (past what readers accept, at last). Once it is a backlog
+            // past its rotation size, the waiting blocks are dropped,
+            // counted, so that it can close.
+            for pending in backlog { metrics.eventsDropped += pending.events }
+            backlog.removeAll()
+            backlogBytes = 0
+        }
+        var closeFailure: StoreError?
         if file != nil, backlog.isEmpty {
             let tooBig = segmentBytes + largestBlock > options.maxSegmentBytes
             var tooOld = false
@@ -390,12 +422,17 @@ public final class SegmentLogWriter {
                 tooOld = !overflow && age >= maxAge
             }
             if tooBig || tooOld || !isStillLinked(file!) {
-                try closeSegment()
+                // A failed final sync still closes it: the next segment takes the event.
+                do { try closeSegment() } catch {
+                    metrics.writeErrors += 1
+                    closeFailure = error
+                }
             }
         }
         if file == nil {
             try openSegment(firstEventTime: event.time)
         }
+        return closeFailure
     }
 
     private func openSegment(firstEventTime: Int64) throws(StoreError) {

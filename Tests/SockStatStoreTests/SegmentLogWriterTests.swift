@@ -251,6 +251,65 @@ struct SegmentLogWriterTests {
         #expect(!FileManager.default.fileExists(atPath: scratch.path), "nothing is created for options refused")
     }
 
+    /// Writes that fail now and then keep blocks waiting at every flush while
+    /// others are written; the segment still closes, within its bound, and
+    /// every event is written or counted as dropped.
+    @Test func writesFailingNowAndThenDoNotGrowASegmentWithoutBound() throws {
+        let scratch = try ScratchDirectory()
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 4096
+        options.maxBlockPayloadBytes = 1024
+        options.maxBacklogBytes = 1000
+        options.flushIntervalMilliseconds = 1_000
+        let writer = try SegmentLogWriter(directory: scratch.path, options: options)
+        nonisolated(unsafe) var calls = 0
+        writer.injectWriteFailure = { _ in
+            calls += 1
+            return calls % 2 == 0 ? .noSpace : nil
+        }
+        var given = 0
+        for index in 0..<2_000 {
+            try? writer.append(event(Int64(index) * 200, ["a": (UInt64(index) &* 7919, UInt64(index))]))
+            given += 1
+        }
+        try? writer.close()
+        let metrics = writer.metrics
+        let written = try readDirectory(scratch.path).events.count
+        #expect(written + metrics.eventsDropped + writer.pendingEvents == given, "\(metrics), \(written) written")
+        #expect(metrics.eventsDropped < given / 2, "most were written: \(metrics)")
+        let files = try SegmentDirectory.segments(in: scratch.path)
+        #expect(files.count > 1, "it rotated")
+        for file in files {
+            let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+            #expect(size <= options.largestSegmentBytes, "\(file.path): \(size) bytes, bound \(options.largestSegmentBytes)")
+        }
+    }
+
+    /// One event can be larger than a small payload limit (1,024 labels of
+    /// 1,024 bytes): the bound counts it.
+    @Test func theSegmentBoundCountsTheLargestEvent() {
+        var options = SegmentLogOptions()
+        options.maxBlockPayloadBytes = 1
+        options.maxBacklogBytes = 0
+        options.maxSegmentBytes = FormatLimits.maxSegmentBytes - 200
+        #expect(options.problem != nil)
+        #expect(options.largestSegmentBytes > options.maxSegmentBytes + BlockEncoder.largestEventPayloadBytes)
+    }
+
+    /// The size the refusal names is one that is accepted, whatever was asked.
+    @Test(arguments: [64 << 20, Int.max, 1 << 40])
+    func theRefusalNamesASizeThatIsAccepted(_ asked: Int) throws {
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = asked
+        let problem = try #require(options.problem)
+        let words = problem.split(separator: " ")
+        let named = try #require(words.lastIndex(of: "most").flatMap { Int(words[$0 + 1]) }, "\(problem)")
+        options.maxSegmentBytes = named
+        #expect(options.problem == nil, "\(named) was named and refused")
+        options.maxSegmentBytes = named + 1
+        #expect(options.problem != nil)
+    }
+
     @Test func theLargestAcceptedSegmentSizeIsAccepted() throws {
         var options = SegmentLogOptions()
         options.maxSegmentBytes = 1

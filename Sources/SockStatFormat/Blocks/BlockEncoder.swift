@@ -40,6 +40,11 @@ public struct BlockEncoder: Sendable {
     /// The number of distinct labels defined in this segment so far.
     public var labelCount: Int { ids.count }
 
+    /// The most payload bytes any one event the format holds can take: 1,024
+    /// labels of 1,024 bytes (`payloadBound(of:)` of that event).
+    public static let largestEventPayloadBytes =
+        6 * Varint.maxBytes + FormatLimits.maxLabelsPerEvent * (5 * Varint.maxBytes + FormatLimits.maxLabelBytes)
+
     /// The most bytes `event` can add to the payload (to decide a cut before
     /// it), including the block preamble it writes when it is the first.
     public static func payloadBound(of event: Event) -> Int {
