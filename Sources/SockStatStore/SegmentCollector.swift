@@ -99,6 +99,22 @@ public struct CollectedSegment: Hashable, Sendable {
     }
 }
 
+/// A segment's name in a run: its directory (normalized) and its sequence number.
+struct SegmentKey: Hashable {
+    var directory: String
+    var sequence: UInt64
+
+    init(path: String, sequence: UInt64) {
+        self.sequence = sequence
+        guard path != "-" else {
+            directory = "-"
+            return
+        }
+        let parent = FilePath(path).removingLastComponent().lexicallyNormalized().string
+        directory = parent.isEmpty ? "." : parent
+    }
+}
+
 /// Reading and collecting segments: the one path under `sockstat-convert
 /// decode` and `--consume`, and a recorder's `drain` and `read`, so that a
 /// rule fixed here holds for all of them.
@@ -125,8 +141,10 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public private(set) var decoder: SegmentDecoder<Writer>
     /// Whether a note so far lost events.
     public private(set) var lostEvents = false
-    /// Sequence numbers read from intact headers in this run, and where.
-    private var seen: [UInt64: String] = [:]
+    /// Segments read in this run, by directory and sequence number (a
+    /// sequence number names a segment within its directory, FORMAT.md
+    /// 10.4), and where.
+    private var seen: [SegmentKey: String] = [:]
     /// Removes a file's name (test seam: a file system that refuses).
     package var unlinkFile: (String) -> CInt = { unlink($0) }
 
@@ -197,8 +215,9 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     /// - Throws: what `output`'s sink throws.
     public mutating func read(_ bytes: [UInt8], path: String, to output: OutputBuffer,
                               notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
-        if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }), let first = seen[sequence] {
-            _ = note(CollectionNote(.duplicate, path: path, "segment \(sequence) already read from \(first); skipped"), notes)
+        let key = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: path, sequence: $0) }
+        if let key, let first = seen[key] {
+            _ = note(CollectionNote(.duplicate, path: path, "segment \(key.sequence) already read from \(first); skipped"), notes)
             return nil
         }
         let stops = stopsAtFirstLoss
@@ -215,7 +234,7 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
             return nil
         }
         if !damageNotes.isEmpty { lostEvents = true }
-        if let header = outcome.header { seen[header.sequence] = path }
+        if let key { seen[key] = path }
         if outcome.tornTail > 0 {
             let what = outcome.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
             notes(CollectionNote(.tornTail, path: path,
@@ -271,11 +290,12 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 _ = note(CollectionNote(.unreadable, path: file.path, error.reason), notes)
                 continue
             }
-            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }), let first = seen[sequence] {
+            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }),
+               let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
                 // A copy of a segment this run delivered: never delivered twice.
                 let aside = try claimed.set(aside: .duplicate)
                 _ = note(CollectionNote(.duplicate, path: file.path,
-                                        "segment \(sequence) already read from \(first); set aside as \(aside)"), notes)
+                                        "segment \(sequence) already read from \(first); set aside as \(aside ?? "(gone)")"), notes)
                 continue
             }
             guard let outcome = try read(bytes, path: file.path, to: output, notes: notes) else {
@@ -287,14 +307,23 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
             try deliver(segment)
             delivered.append(segment)
             if outcome.damage > 0 {
-                let aside = try claimed.set(aside: .damaged)
-                notes(CollectionNote(.setAside, path: file.path, "kept as \(aside)"))
+                do {
+                    if let aside = try claimed.set(aside: .damaged) {
+                        notes(CollectionNote(.setAside, path: file.path, "kept as \(aside)"))
+                    }
+                } catch {
+                    // Its intact events are delivered: deleting it loses only
+                    // the damaged bytes, where keeping it would deliver again.
+                    try claimed.remove()
+                    notes(CollectionNote(.setAside, path: file.path, "deleted, as it cannot be kept aside (\(error.reason))"))
+                }
             } else {
                 do {
                     try claimed.remove()
                 } catch {
-                    let aside = try claimed.set(aside: .delivered)
-                    notes(CollectionNote(.setAside, path: file.path, "delivered but not deletable (\(error.reason)): kept as \(aside)"))
+                    if let aside = try claimed.set(aside: .delivered) {
+                        notes(CollectionNote(.setAside, path: file.path, "delivered but not deletable (\(error.reason)): kept as \(aside)"))
+                    }
                 }
             }
         }

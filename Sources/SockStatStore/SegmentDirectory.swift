@@ -164,20 +164,37 @@ public struct ClaimedSegment {
     }
 
     /// Renames it `path.sslog.<kind>` (`.<kind>.2`, … when taken), so that
-    /// no reader or collector takes it as a segment again; returns the new
-    /// path. Still held until `release()`.
+    /// no reader or collector takes it as a segment again. Still held until
+    /// `release()`.
     ///
+    /// - Returns: the new path, or nil when the file was already gone
+    ///   (retention deleted it meanwhile: it will not be taken again either).
     /// - Throws: `StoreError` when it cannot be renamed; it then keeps its
     ///   name (never two names), and the caller must say so: a collector
     ///   will take it again.
-    public func set(aside kind: SegmentDirectory.SetAside) throws(StoreError) -> String {
+    public func set(aside kind: SegmentDirectory.SetAside) throws(StoreError) -> String? {
         // link, unlike rename, never replaces an earlier set-aside file
-        // (numbering restarts once a directory is emptied).
+        // (numbering restarts once a directory is emptied). On a file system
+        // without hard links, rename to a name that was free a moment ago.
         var target = path + "." + kind.rawValue
         var attempt = 1
         while link(path, target) != 0 {
-            guard errno == EEXIST, attempt < 1000 else {
-                throw StoreError(.write, path: path, "cannot set aside as \(target)", Errno(rawValue: errno))
+            let failure = errno
+            if failure == ENOENT { return nil }
+            if failure == EPERM || failure == ENOTSUP || failure == EOPNOTSUPP || failure == EMLINK {
+                var existing = stat()
+                if lstat(target, &existing) != 0, errno == ENOENT {
+                    guard rename(path, target) == 0 else {
+                        if errno == ENOENT { return nil }
+                        throw StoreError(.write, path: path, "cannot set aside as \(target)", Errno(rawValue: errno))
+                    }
+                    return target
+                }
+            } else if failure != EEXIST {
+                throw StoreError(.write, path: path, "cannot set aside as \(target)", Errno(rawValue: failure))
+            }
+            guard attempt < 1000 else {
+                throw StoreError(.write, path: path, "cannot set aside: \(target) and 999 others are taken")
             }
             attempt += 1
             target = path + "." + kind.rawValue + "." + String(attempt)

@@ -102,6 +102,22 @@ struct Decode: ParsableCommand {
         let buffer = OutputBuffer { bytes in _ = try destination.writeAll(bytes) }
         var collector = SegmentCollector(range: range, stopsAtFirstLoss: strict)
         var stopped = false
+        // Where the output of the segments delivered so far ends, in a file:
+        // a segment whose output could not be made safe is cut back off, so
+        // the file holds whole segments only (it is delivered again next time).
+        var info = stat()
+        let outputIsFile = fstat(destination.rawValue, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        // Appending (>>), writes go to the end whatever the offset says.
+        let appends = fcntl(destination.rawValue, F_GETFL) & O_APPEND != 0
+        func outputEnd() -> off_t {
+            guard appends else { return lseek(destination.rawValue, 0, SEEK_CUR) }
+            var now = stat()
+            return fstat(destination.rawValue, &now) == 0 ? now.st_size : -1
+        }
+        var delivered: off_t = outputIsFile ? outputEnd() : -1
+        // A file size limit makes a write fail (EFBIG), which is handled,
+        // rather than kill the process with a partial segment written.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             if consume {
                 var synced = false
@@ -110,9 +126,9 @@ struct Decode: ParsableCommand {
                         try buffer.flush()
                         // A file is synced before a segment goes (its directory entry once);
                         // a pipe or terminal has taken the bytes once write returns.
-                        var info = stat()
-                        guard fstat(destination.rawValue, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+                        guard outputIsFile else { return }
                         guard fsync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                        delivered = outputEnd()
                         if !synced, let output {
                             synced = true
                             let parent = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
@@ -137,6 +153,12 @@ struct Decode: ParsableCommand {
             throw Exit.incomplete
         } catch {
             Diagnostics.report("\(outputName): write failed: \(error)")
+            if consume, outputIsFile, delivered >= 0 {
+                buffer.discard()
+                if ftruncate(destination.rawValue, delivered) == 0 {
+                    Diagnostics.report("\(outputName): cut back to the \(delivered) bytes of the segments delivered whole; the rest stay in place")
+                }
+            }
             throw Exit.ioError
         }
         if stopped { throw Exit.stoppedAtDamage }

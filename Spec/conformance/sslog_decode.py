@@ -150,7 +150,7 @@ class Reader:
         self.strict = strict
         self.damaged = False
         self.out = sys.stdout.buffer
-        self.seen = {}  # sequence -> path, for valid headers (Spec 10.4)
+        self.seen = {}  # (directory, sequence) -> path, for valid headers (Spec 10.4)
 
     def damage(self, path, offset, reason, skipped=None):
         self.damaged = True
@@ -342,10 +342,12 @@ class Reader:
             seq = None
         else:
             pos, seq = info
-            if seq in self.seen:
-                self.damage(path, 0, "segment %d already read from %s" % (seq, self.seen[seq]))
+            # A sequence number names a segment within its directory (Spec 10.4).
+            scope = "-" if path == "-" else os.path.normpath(os.path.dirname(path))
+            if (scope, seq) in self.seen:
+                self.damage(path, 0, "segment %d already read from %s" % (seq, self.seen[(scope, seq)]))
                 return
-            self.seen[seq] = path
+            self.seen[(scope, seq)] = path
         last_idx = None
         while pos < size:
             fend = self.frame_valid(data, pos)

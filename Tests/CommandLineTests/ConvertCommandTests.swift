@@ -359,6 +359,56 @@ struct ConvertCommandTests {
         #expect(again.stdout.isEmpty)
     }
 
+    /// A sequence number names a segment within its directory: two
+    /// recorders' directories, each with its segment 1, are both read and
+    /// both collected (a run-wide rule set the second one aside as a copy).
+    @Test func twoDirectoriesWithTheSameSegmentNumbersAreBothRead() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var expected = Data()
+        for (name, label) in [("phone", "wlan0"), ("router", "eth0")] {
+            let lines = #"{"t":1000,"d":100,"s":{"\#(label)":[1,2]}}"# + "\n"
+            let encode = try Tool.run(["encode", "-o", directory.appendingPathComponent(name).path], stdin: Data(lines.utf8))
+            try #require(encode.exitCode == 0)
+            expected.append(Data(lines.utf8))
+        }
+        let paths = ["phone", "router"].map { directory.appendingPathComponent($0).path }
+        let read = try Tool.run(["decode"] + paths)
+        #expect(read.exitCode == 0, "\(read.stderrText)")
+        #expect(read.stdout == expected)
+        let consumed = try Tool.run(["decode", "--consume"] + paths)
+        #expect(consumed.exitCode == 0, "\(consumed.stderrText)")
+        #expect(consumed.stdout == expected)
+        for path in paths { #expect(try FileManager.default.contentsOfDirectory(atPath: path).isEmpty) }
+    }
+
+    /// An output file that fills up (a file size limit) mid-segment is cut
+    /// back to the segments delivered whole; the next run delivers the rest,
+    /// so the two outputs together are the log, nothing twice, no cut line.
+    @Test func aConsumeWhoseOutputFailsKeepsOnlyWholeSegments() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = try Self.workloadLines()
+        let logs = directory.appendingPathComponent("logs")
+        let encode = try Tool.run(["encode", "-o", logs.path, "--max-segment-bytes", "4096"], stdin: input)
+        try #require(encode.exitCode == 0)
+        try #require(try FileManager.default.contentsOfDirectory(atPath: logs.path).count >= 3)
+        let output = directory.appendingPathComponent("collected.jsonl")
+        // A limit of about half the output (ulimit counts 1 KiB blocks).
+        let limit = max(input.count / 2048, 1)
+        let first = try Tool.run(["-c", "ulimit -f \(limit); exec \"$0\" decode --consume -o \"$1\" \"$2\"",
+                                  Tool.convert.path, output.path, logs.path],
+                                 executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(first.exitCode == 74, "\(first.stderrText)")
+        #expect(first.stderrText.contains("cut back to"))
+        let kept = try Data(contentsOf: output)
+        #expect(!kept.isEmpty && kept.last == UInt8(ascii: "\n"))
+        #expect(input.starts(with: kept), "whole segments, in order")
+        let rest = try Tool.run(["decode", "--consume", logs.path])
+        #expect(rest.exitCode == 0)
+        #expect(kept + rest.stdout == input)
+    }
+
     /// Whether a directory can be made unwritable here: a read-only bind
     /// mount (root, where mounting is allowed), or file modes (anyone else).
     static let canMakeADirectoryUnwritable: Bool = {

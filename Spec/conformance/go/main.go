@@ -59,7 +59,7 @@ func main() {
 		}
 	}
 	out := bufio.NewWriterSize(os.Stdout, 1<<20)
-	run := &run{strict: strict, encoder: json.NewEncoder(out), readSequences: map[uint64]string{}}
+	run := &run{strict: strict, encoder: json.NewEncoder(out), readSequences: map[sequenceKey]string{}}
 	status := run.decode(paths)
 	if err := out.Flush(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: writing output: %v\n", program, err)
@@ -80,7 +80,7 @@ type run struct {
 	encoder       *json.Encoder // HTML escaping on, a "\n" after each value: section 9
 	damaged       bool
 	stopped       bool
-	readSequences map[uint64]string
+	readSequences map[sequenceKey]string
 
 	file string // the file being read, for messages
 
@@ -227,11 +227,22 @@ func (r *run) decodeStandardInput() {
 	r.decodeSegment("-", data)
 }
 
+// sequenceKey names a segment: its directory and its sequence number.
+type sequenceKey struct {
+	directory string
+	sequence  uint64
+}
+
 // decodeSegment reads one segment's bytes, applying the duplicate rule of
 // section 10.4 first.
 func (r *run) decodeSegment(path string, data []byte) {
 	if h, intact := readIntactHeader(data, len(data)); intact {
-		if first, read := r.readSequences[h.sequence]; read {
+		// A sequence number names a segment within its directory (section 10.4).
+		key := sequenceKey{directory: "-", sequence: h.sequence}
+		if path != "-" {
+			key.directory = filepath.Clean(filepath.Dir(path))
+		}
+		if first, read := r.readSequences[key]; read {
 			r.damage(0, len(data), fmt.Sprintf("segment %d already read from %s", h.sequence, first))
 			return
 		}
@@ -239,7 +250,7 @@ func (r *run) decodeSegment(path string, data []byte) {
 			// Counted as read only if events could come from it: a refused
 			// file (version, features) does not hide a later copy.
 			if h.version == knownVersion && h.incompatible == 0 {
-				r.readSequences[h.sequence] = path
+				r.readSequences[key] = path
 			}
 		}()
 	}
