@@ -49,14 +49,19 @@ final class Retention {
     /// - Parameter openSegment: the segment being written, or nil when a new
     ///   one is about to be created (then the directory is listed afresh).
     func makeRoom(for incoming: Int, openSegment: UInt64?, openBytes: Int, now: Int64) -> Int {
-        if openSegment == nil { relist() }
+        if openSegment == nil { relist(excluding: nil) }
         var total = openBytes + incoming
         for file in files { total += file.size }
         if total > maxTotalBytes {
-            // About to delete: first forget files a collector already took,
-            // so that they do not make us delete more than the cap needs.
+            // About to delete. A file a collector took since the listing is
+            // gone, or renamed: set aside under a name the listing does not
+            // have. Either way the directory is listed again (rarely: only
+            // when over the cap after a collector came), so that the cap
+            // counts what is there.
             var info = stat()
-            files.removeAll { stat($0.path, &info) != 0 }
+            if files.contains(where: { stat($0.path, &info) != 0 }) {
+                relist(excluding: openSegment)
+            }
             total = openBytes + incoming
             for file in files { total += file.size }
         }
@@ -85,15 +90,17 @@ final class Retention {
         return deleted
     }
 
-    /// Lists what may be deleted (this user's set-aside files and segment
-    /// files: the open one, if any, is not among them when this is called).
-    private func relist() {
+    /// Lists what may be deleted: this user's set-aside files and segment
+    /// files, but the open segment (`excluding`; none is open when a new
+    /// one is about to be created).
+    private func relist(excluding openSegment: UInt64?) {
         files.removeAll(keepingCapacity: true)
         var setAside: [File] = []
         let me = geteuid()
         for name in (try? SegmentDirectory.fileNames(in: directory)) ?? [] {
             let segment = SegmentName.sequence(fromFileName: name)
             guard let sequence = segment ?? SegmentDirectory.setAsideSequence(fromFileName: name) else { continue }
+            if let openSegment, segment == openSegment { continue }
             let path = directory + "/" + name
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == me else { continue }

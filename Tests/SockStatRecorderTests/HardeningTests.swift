@@ -254,6 +254,40 @@ struct HardeningTests {
 
     // MARK: Defect 8: set-aside files escaped retention
 
+    /// Segments a collector sets aside while the recorder runs (renamed,
+    /// not gone) still count: the cap holds at every step after it.
+    @Test func segmentsSetAsideWhileRecordingStillCount() throws {
+        let directory = TemporaryDirectory()
+        var options = RecorderOptions(directory: directory.path)
+        options.maxSegmentBytes = 4_096
+        options.maxTotalBytes = 64 << 10
+        options.flushIntervalMilliseconds = 1_000
+        let source = ScriptedSource()
+        let recorder = try Recorder(source: source, options: options, clock: ManualClock())
+        var random = SplitMixRandom(seed: 7)
+        var poll = 0
+        func record(_ polls: Int) throws {
+            for _ in 0..<polls {
+                source.set([("a", UInt64(poll) * (random.next() % 100_000), UInt64(poll))])
+                recorder.poll(at: reading(Int64(poll) * 100, UInt64(poll) * 100))
+                poll += 1
+                if poll > 1 {
+                    let bytes = directoryBytes(directory.path)
+                    #expect(bytes <= options.maxTotalBytes, "poll \(poll): \(bytes) bytes")
+                }
+            }
+        }
+        try record(20_000)
+        #expect(recorder.metrics.segmentsDeleted > 0, "at the cap")
+        // A collector takes every closed segment and sets it aside (as damaged).
+        let open = recorder.flushAndLocateOpenSegment()?.path
+        for file in try SegmentDirectory.segments(in: directory.path) where file.path != open {
+            try FileManager.default.moveItem(atPath: file.path, toPath: file.path + ".damaged")
+        }
+        try record(3_000)
+        #expect(recorder.shutdown())
+    }
+
     /// Segments set aside by collectors count against the cap and are the
     /// first deleted: the directory stays under its cap whatever is set aside.
     @Test func setAsideFilesCountAgainstTheCapAndGoFirst() throws {
@@ -291,5 +325,18 @@ struct HardeningTests {
         #expect(recorder.metrics.segmentsDeleted > 0)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(names.contains("notes.txt"))
+    }
+}
+
+/// A small seeded generator, so a failure reproduces.
+struct SplitMixRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
