@@ -65,21 +65,23 @@ extension Recorder {
     /// - Throws: what `sink` throws, or `StoreError` if the directory cannot be read.
     @discardableResult
     public func read(to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DrainSummary {
-        let open = flushAndLocateOpenSegment()
-        var inputs: [SegmentInput] = []
-        for file in try SegmentDirectory.segments(in: options.directory) where file.isCollectable {
-            if let open, file.path == open.path {
-                inputs.append(.prefix(file.path, bytes: open.bytes))
-            } else {
-                inputs.append(.file(file.path))
-            }
-        }
+        // One moment for all of it: the buffered block written, the open
+        // segment's size and the directory listed under the same lock as
+        // polls, so a rotation cannot fall between them (and leave a gap).
+        let inputs = try snapshotForRead()
         var collector = SegmentCollector()
         var summary = DrainSummary()
         let lines = SegmentLines()
         for input in inputs {
-            // A file that vanished (a collector took it) is not an error here.
-            guard let bytes = try? bytes(of: input) else { continue }
+            let bytes: [UInt8]
+            do {
+                bytes = try self.bytes(of: input)
+            } catch {
+                // A file a collector or retention took meanwhile is not an
+                // error here; anything else is said.
+                if SegmentDirectory.exists(input.path) { logger.warning("sockstatlog: read: \(error)") }
+                continue
+            }
             guard let outcome = try collector.read(bytes, path: input.path, to: lines.output,
                                                    notes: { logger.warning("sockstatlog: read: \($0)") })
             else { continue }

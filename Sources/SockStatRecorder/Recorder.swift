@@ -233,16 +233,21 @@ final class RecorderCore: @unchecked Sendable {
     /// store are left out (and counted), and an event of more than 1024
     /// labels is recorded as several with the same `t`, `d` and `c`.
     private func appendWhatCanBeStored(of event: Event) {
-        // The tracker sorted the labels: a label given twice is adjacent.
+        // The tracker sorted the labels: the copies of a label given twice
+        // are adjacent. None of them is kept: which copy is which, and so
+        // their deltas, cannot be told.
         var kept: [LabelCounts] = []
         kept.reserveCapacity(event.counts.count)
-        for (index, entry) in event.counts.enumerated() {
-            if entry.label.bytes.count > FormatLimits.maxLabelBytes {
-                refuse(entry.label, "longer than \(FormatLimits.maxLabelBytes) bytes")
-            } else if index > 0, event.counts[index - 1].label == entry.label {
-                refuse(entry.label, "given twice in one snapshot")
+        let counts = event.counts
+        for index in counts.indices {
+            let label = counts[index].label
+            if label.bytes.count > FormatLimits.maxLabelBytes {
+                refuse(label, "longer than \(FormatLimits.maxLabelBytes) bytes")
+            } else if (index > 0 && counts[index - 1].label == label)
+                        || (index + 1 < counts.count && counts[index + 1].label == label) {
+                refuse(label, "given more than once in one snapshot")
             } else {
-                kept.append(entry)
+                kept.append(counts[index])
             }
         }
         if kept.count > FormatLimits.maxLabelsPerEvent {
@@ -270,23 +275,27 @@ final class RecorderCore: @unchecked Sendable {
         }
     }
 
-    /// Counts a label the recorder leaves out, and says so the first time.
+    /// Counts a label the recorder leaves out, and says so the first time
+    /// (past `maxRememberedRefusals` labels, refusals are counted each time
+    /// and said no more).
     private func refuse(_ label: Label, _ why: String) {
         guard !refused.contains(label) else { return }
         metricsBase.labelsRefused += 1
-        if refused.count < Self.maxRememberedRefusals { refused.insert(label) }
+        guard refused.count < Self.maxRememberedRefusals else { return }
+        refused.insert(label)
         let shown = label.bytes.count > 64 ? String(decoding: label.bytes.prefix(64), as: UTF8.self) + "…" : label.description
         logger.warning("sockstatlog: label \"\(shown)\" (\(label.bytes.count) bytes) cannot be recorded: \(why); its bytes are left out, the other labels recorded")
+        if refused.count == Self.maxRememberedRefusals {
+            logger.warning("sockstatlog: \(Self.maxRememberedRefusals) labels refused; more are counted, not said")
+        }
     }
 
-    /// The source's count of labels it refused changed: what rose is
-    /// counted, and the change is said.
+    /// The source's count of labels it refused changed: what it added is
+    /// counted and said (each label once: the source counts each once).
     private func noteSourceRefusals(_ count: Int) {
         if count > sourceRefusals {
             metricsBase.labelsRefused += count - sourceRefusals
-            logger.warning("sockstatlog: the counter source refused \(count) labels the format cannot store (longer than \(FormatLimits.maxLabelBytes) bytes); their bytes are not recorded")
-        } else if count == 0 {
-            logger.notice("sockstatlog: the counter source refuses no labels any more")
+            logger.warning("sockstatlog: the counter source refused \(count - sourceRefusals) more labels the format cannot store (longer than \(FormatLimits.maxLabelBytes) bytes), \(count) in all; their bytes are not recorded")
         }
         sourceRefusals = count
     }
@@ -497,6 +506,23 @@ public final class Recorder: Sendable {
     /// one is open (a read takes its complete blocks without closing it).
     func flushAndLocateOpenSegment() -> (path: String, bytes: Int)? {
         core.withLock { $0.flushAndLocateOpenSegment() }
+    }
+
+    /// What a read takes, at one moment: this user's segments in order, the
+    /// open one (its buffered block written first) up to its size then.
+    func snapshotForRead() throws(StoreError) -> [SegmentInput] {
+        try core.withLock { (core: inout RecorderCore) throws(StoreError) -> [SegmentInput] in
+            let open = core.flushAndLocateOpenSegment()
+            var inputs: [SegmentInput] = []
+            for file in try SegmentDirectory.segments(in: options.directory) where file.isCollectable {
+                if let open, file.path == open.path {
+                    inputs.append(.prefix(file.path, bytes: open.bytes))
+                } else {
+                    inputs.append(.file(file.path))
+                }
+            }
+            return inputs
+        }
     }
 
     /// What the recorder has done so far (after `shutdown()`, its final values).

@@ -101,7 +101,7 @@ final class Retention {
             let segment = SegmentName.sequence(fromFileName: name)
             guard let sequence = segment ?? SegmentDirectory.setAsideSequence(fromFileName: name) else { continue }
             if let openSegment, segment == openSegment { continue }
-            let path = directory + "/" + name
+            let path = SegmentDirectory.path(of: name, in: directory)
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == me else { continue }
             let modified = Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000

@@ -39,7 +39,7 @@ public enum SegmentDirectory: Sendable {
         let me = geteuid()
         var files: [SegmentFile] = []
         for name in names {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            let path = Self.path(of: name, in: directory)
             // Files only (a symbolic link to one counts); a directory named
             // like a segment is not one.
             var target = stat()
@@ -63,6 +63,18 @@ public enum SegmentDirectory: Sendable {
             }
         }
         return files
+    }
+
+    /// Whether anything exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// `directory` + "/" + `name`, without doubling a trailing slash: the one
+    /// way paths of segments are made, so the writer's and a listing's agree.
+    public static func path(of name: String, in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// The names of every entry in `directory`.

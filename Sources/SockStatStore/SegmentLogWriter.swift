@@ -226,8 +226,8 @@ public final class SegmentLogWriter {
         // ours to remove (another user's is left alone).
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp")
             && SegmentName.sequence(fromFileName: String(name.dropFirst().dropLast(4))) != nil
-            && Self.isOwnedByUs(directory + "/" + name) {
-            _ = unlink(directory + "/" + name)
+            && Self.isOwnedByUs(SegmentDirectory.path(of: name, in: directory)) {
+            _ = unlink(SegmentDirectory.path(of: name, in: directory))
         }
         self.nextSequence = (names.compactMap(SegmentName.sequence(fromFileName:)).max() ?? 0) &+ 1
     }
@@ -441,8 +441,8 @@ public final class SegmentLogWriter {
         // Never take a name that exists (another writer on the same directory),
         // nor one whose temporary name another user's file holds.
         var existing = stat()
-        while stat(directory + "/" + SegmentName.fileName(sequence: nextSequence), &existing) == 0
-            || lstat(directory + "/." + SegmentName.fileName(sequence: nextSequence) + ".tmp", &existing) == 0
+        while stat(SegmentDirectory.path(of: SegmentName.fileName(sequence: nextSequence), in: directory), &existing) == 0
+            || lstat(SegmentDirectory.path(of: "." + SegmentName.fileName(sequence: nextSequence) + ".tmp", in: directory), &existing) == 0
             && existing.st_uid != geteuid() {
             nextSequence &+= 1
         }
@@ -451,8 +451,8 @@ public final class SegmentLogWriter {
         let header = SegmentHeader(sequence: sequence, creationTime: created).encoded()
         willWrite?(header.count, nil, 0)
         let name = SegmentName.fileName(sequence: sequence)
-        let path = directory + "/" + name
-        let temporary = directory + "/." + name + ".tmp"
+        let path = SegmentDirectory.path(of: name, in: directory)
+        let temporary = SegmentDirectory.path(of: "." + name + ".tmp", in: directory)
         let fd: FileDescriptor
         do {
             fd = try Self.createExclusive(temporary)

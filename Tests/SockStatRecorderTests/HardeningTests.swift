@@ -74,6 +74,7 @@ struct HardeningTests {
         #expect(events.count == 49, "an event for every poll after the baseline")
         #expect(events.allSatisfy { $0.counts.contains { $0.label == good && $0.tx == 100 } })
         #expect(events.allSatisfy { !$0.counts.contains { $0.label == Self.tooLong } })
+        #expect(events.allSatisfy { !$0.counts.contains { $0.label == twice } }, "neither copy: which is which cannot be told")
         let metrics = recorder.metrics
         #expect(metrics.labelsRefused == 2, "each bad label counted once: \(metrics)")
         #expect(metrics.eventsDropped == 0)
@@ -130,14 +131,15 @@ struct HardeningTests {
         let error = #expect(throws: LabelError.self) { try counters.counter(for: Self.tooLong) }
         #expect(error?.code == .tooLong)
         #expect(throws: LabelError.self) { try counters.counter(for: String(repeating: "é", count: 513)) }
+        #expect(throws: LabelError.self) { try counters.counter(for: Self.tooLong) }
         let fits = try counters.counter(for: Label(bytes: [UInt8](repeating: 0x61, count: FormatLimits.maxLabelBytes)))
-        #expect(counters.refusedLabels == 2)
+        #expect(counters.refusedLabels == 2, "each label once, however often asked for")
         recorder.poll(at: reading(1_000, 0))
         fits.add(sent: 5)
         for poll in 1...20 { recorder.poll(at: reading(1_000 + Int64(poll) * 100, UInt64(poll) * 100)) }
         #expect(recorder.shutdown())
         #expect(recorder.metrics.labelsRefused == 2)
-        #expect(log.count(containing: "refused 2 labels") == 1, "said once, not per poll: \(log.lines)")
+        #expect(log.count(containing: "refused 2 more labels") == 1, "said once, not per poll: \(log.lines)")
         #expect(try recordedEvents(directory.path).map { $0.counts.map(\.tx) } == [[5]])
     }
 

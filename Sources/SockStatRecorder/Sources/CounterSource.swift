@@ -15,8 +15,10 @@ public struct CounterSnapshot: Sendable {
     public private(set) var rx: [UInt64] = []
     /// Whether traffic now goes over a cellular interface.
     public var isCellular = false
-    /// Labels the source left out of this snapshot because the format
-    /// cannot store them (longer than `FormatLimits.maxLabelBytes`).
+    /// How many labels the source has refused so far because the format
+    /// cannot store them (longer than `FormatLimits.maxLabelBytes`): a total
+    /// that only grows, each label counted once. The recorder counts and
+    /// says what it adds.
     public var refusedLabels = 0
     /// Which source last filled the labels, and its version of them: a
     /// source that finds its own mark may copy only the counters. Every

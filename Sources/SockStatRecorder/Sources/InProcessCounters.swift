@@ -16,7 +16,6 @@ public final class InProcessCounters: CounterSource {
     /// reading take the lock; adding does not touch it.
     private let registry = Lock(Registry())
     private let cellular = Atomic<Bool>(false)
-    private let refusals = Atomic<Int>(0)
 
     /// Creates a source with no counters, not cellular.
     public init() {}
@@ -34,7 +33,7 @@ public final class InProcessCounters: CounterSource {
     ///   (`labelsRefused`).
     public func counter(for label: Label) throws(LabelError) -> ByteCounter {
         guard label.bytes.count <= FormatLimits.maxLabelBytes else {
-            refusals.add(1, ordering: .relaxed)
+            registry.withLock { $0.refuse(label) }
             throw LabelError(.tooLong, "label of \(label.bytes.count) bytes (limit \(FormatLimits.maxLabelBytes))")
         }
         return registry.withLock { registry in
@@ -58,9 +57,10 @@ public final class InProcessCounters: CounterSource {
         try counter(for: Label(label))
     }
 
-    /// How many `counter(for:)` calls were refused so far.
+    /// How many labels `counter(for:)` refused so far, each counted once
+    /// however often it was asked for.
     public var refusedLabels: Int {
-        refusals.load(ordering: .relaxed)
+        registry.withLock { $0.refusedCount }
     }
 
     /// Whether the app's current interface is cellular; the app sets it when
@@ -83,9 +83,9 @@ public final class InProcessCounters: CounterSource {
             for counter in registry.inOrder {
                 snapshot.append(counter.label, tx: counter.sent, rx: counter.received)
             }
+            snapshot.refusedLabels = registry.refusedCount
         }
         snapshot.isCellular = isCellular
-        snapshot.refusedLabels = refusedLabels
     }
 }
 
@@ -119,6 +119,20 @@ public struct LabelError: Error, Hashable, Sendable, CustomStringConvertible {
 private struct Registry: Sendable {
     var inOrder: [ByteCounter] = []
     var byLabel: [Label: ByteCounter] = [:]
+    /// Labels refused, to count each once; past a few thousand, refusals
+    /// are counted each time.
+    var refused: Set<Label> = []
+    var refusalsNotRemembered = 0
+
+    var refusedCount: Int { refused.count + refusalsNotRemembered }
+
+    mutating func refuse(_ label: Label) {
+        if refused.count < 4096 {
+            refused.insert(label)
+        } else if !refused.contains(label) {
+            refusalsNotRemembered += 1
+        }
+    }
 }
 
 /// Cumulative bytes sent and received under one label.

@@ -108,7 +108,7 @@ public final class InterfaceCounters: CounterSource {
     /// appears while the kernel pages the file out). A name longer than
     /// `FormatLimits.maxLabelBytes` (Linux allows 15 bytes, but the path is
     /// an option and the file may be anything) is left out too, and counted
-    /// in `CounterSnapshot.refusedLabels`.
+    /// once in `CounterSnapshot.refusedLabels`.
     ///
     /// - Parameter snapshot: the snapshot to refill; on error it is left empty.
     /// - Throws: `InterfaceCountersError` when the devices file cannot be
@@ -133,6 +133,11 @@ private struct InterfaceReaderState: Sendable {
     var recorded: [Label] = []
     /// The names this read found that were not cached, to catch repeats.
     var created: Set<Label> = []
+    /// Names refused so far (too long to store), each counted once; past
+    /// `maxRememberedRefusals`, refusals are counted each time they are met.
+    var refusedNames: Set<[UInt8]> = []
+    var refusalsNotRemembered = 0
+    static let maxRememberedRefusals = 4096
 
     init(options: Options) {
         devices = FileBuffer(path: options.devicesPath, initialCapacity: 16 << 10)
@@ -160,6 +165,7 @@ private struct InterfaceReaderState: Sendable {
             parseDevices(UnsafeBufferPointer(rebasing: buffer[0..<count]), options: options, into: &snapshot)
         }
         snapshot.isCellular = defaultRouteIsCellular(options: options)
+        snapshot.refusedLabels = refusedNames.count + refusalsNotRemembered
     }
 
     typealias Options = InterfaceCounters.Options
@@ -180,7 +186,11 @@ private struct InterfaceReaderState: Sendable {
             // The format cannot store a longer label, and one such label in
             // a snapshot makes the recorder drop the whole event, every poll.
             guard name.count <= FormatLimits.maxLabelBytes else {
-                snapshot.refusedLabels += 1
+                if refusedNames.count < Self.maxRememberedRefusals {
+                    refusedNames.insert(Array(name))
+                } else if !refusedNames.contains(Array(name)) {
+                    refusalsNotRemembered += 1
+                }
                 continue
             }
             let label: Label
