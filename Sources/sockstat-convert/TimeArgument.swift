@@ -35,8 +35,13 @@ enum TimeArgument {
         if index < bytes.count {
             guard expect("T") || expect(" "), let h = number(2), expect(":"), let m = number(2), expect(":"),
                   let s = number(2) else { return .failure(shape) }
-            // 60 is a leap second, as ISO 8601 allows: it reads as the next minute's first.
-            guard h < 24, m < 60, s <= 60 else { return .failure(Invalid(reason: "there is no time \(h):\(m):\(s)")) }
+            // A leap second, 23:59:60, is inserted only at the end of a UTC day;
+            // it reads as the next day's first second.
+            let named = [h, m, s].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
+            guard h < 24, m < 60, s < 60 || (s == 60 && h == 23 && m == 59) else {
+                let leap = s == 60 && h < 24 && m < 60 ? " (a leap second is 23:59:60)" : ""
+                return .failure(Invalid(reason: "there is no time \(named)\(leap)"))
+            }
             hour = h; minute = m; second = s
             if expect(".") {
                 var scale: Int64 = 100

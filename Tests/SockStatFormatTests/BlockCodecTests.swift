@@ -248,6 +248,23 @@ struct EventGenerator {
         }
     }
 
+    /// A caller's offset outside the bytes is an answer, not a trap.
+    @Test(arguments: [-1, Int.min, 22, 1 << 40, Int.max])
+    func probeOutsideTheBytesIsInvalid(_ offset: Int) {
+        var out: [UInt8] = [0x00, 0x00]
+        ([0x01, 0x02, 0x03] as [UInt8]).withUnsafeBytes { BlockFrame.append(stored: $0, to: &out) }
+        out.withUnsafeBytes { raw in
+            guard case .invalid(let reason) = BlockFrame.probe(raw, at: offset) else {
+                Issue.record("offset \(offset) not refused")
+                return
+            }
+            #expect(reason.contains("outside 21 bytes"))
+            var frames = FrameLocator()
+            #expect(frames.probe(raw, at: offset) == .invalid(reason))
+            #expect(BlockFrame.probe(raw, at: raw.count) == .incomplete, "the empty rest is a torn write's start")
+        }
+    }
+
     @Test func probeOfEveryProperPrefixIsIncomplete() {
         var frame: [UInt8] = []
         ([0x01, 0x02, 0x03] as [UInt8]).withUnsafeBytes { BlockFrame.append(stored: $0, to: &frame) }

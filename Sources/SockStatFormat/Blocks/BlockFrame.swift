@@ -37,7 +37,9 @@ public enum BlockFrame: Sendable {
         case invalid(String)
     }
 
-    /// Examines the frame that should start at `offset` in `bytes`.
+    /// Examines the frame that should start at `offset` in `bytes`. An
+    /// offset outside `0...bytes.count` is `.invalid`; at `bytes.count` the
+    /// (empty) rest is `.incomplete`.
     public static func probe(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Probe {
         probe(bytes, at: offset) { CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[$0])) }
     }
@@ -45,6 +47,7 @@ public enum BlockFrame: Sendable {
     /// `probe(_:at:)` with the stored bytes' CRC computed by `checksum`
     /// (the reader's, which costs the same for any length).
     static func probe(_ bytes: UnsafeRawBufferPointer, at offset: Int, checksum: (Range<Int>) -> UInt32) -> Probe {
+        guard offset >= 0, offset <= bytes.count else { return .invalid("offset \(offset) outside \(bytes.count) bytes") }
         switch header(bytes, at: offset) {
         case .invalid(let reason):
             return .invalid(reason)
