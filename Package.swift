@@ -65,8 +65,10 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // What several test suites share (the seeded generator); no product has it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // CZlib: zlib's own deflate is the yardstick for ours.
-        .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat", "CZlib"]),
+        .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat", "CZlib", "TestSupport"]),
         .testTarget(
             name: "SockStatStoreTests",
             dependencies: [
@@ -77,14 +79,14 @@ let package = Package(
         .testTarget(
             name: "SockStatRecorderTests",
             dependencies: [
-                "SockStatRecorder", "SockStatStore", "SockStatFormat",
+                "SockStatRecorder", "SockStatStore", "SockStatFormat", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["SockStatStore", "SockStatFormat"],
+            dependencies: ["SockStatStore", "SockStatFormat", "TestSupport"],
             resources: []
         ),
     ]

@@ -3,6 +3,7 @@ import SockStatFormat
 import SockStatStore
 import Synchronization
 import Testing
+import TestSupport
 
 // Crashes of issue 5: `sockstat-record` replaying events is killed with
 // SIGKILL at random moments while it writes blocks, rotates segments, deletes
@@ -40,7 +41,7 @@ enum CrashScenario: String, CaseIterable, Sendable {
 struct CrashTests {
     /// 1 000 events of 100 ms, three labels, counts that do not compress away.
     static let lines: [[UInt8]] = {
-        var random = SplitMix(seed: 2026)
+        var random = TestRandom(seed: 2026)
         var time: Int64 = 1_764_288_000_000
         return (0..<1_000).map { index in
             var counts: [LabelCounts] = []

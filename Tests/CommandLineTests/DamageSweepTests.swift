@@ -2,6 +2,7 @@ import Foundation
 import SockStatFormat
 import SockStatStore
 import Testing
+import TestSupport
 
 // The damage sweep of issue 5: a small log of three segments of a few blocks
 // each, damaged in every way a disk, a transfer or a hand can damage it. Every
@@ -56,7 +57,7 @@ struct SweepLog: Sendable {
         let writer = try SegmentLogWriter(directory: directory, options: options)
         let labels = ["8", "2", "wlan0", "rmnet_data0", "dns", "é", "a\"b"]
         var events: [Event] = []
-        var random = SplitMix(seed: 5)
+        var random = TestRandom(seed: 5)
         for index in 0..<36 {
             var counts: [LabelCounts] = []
             for (position, label) in labels.enumerated() where position == index % labels.count || (index % 2 == 0 && position == (index * 3 + 1) % labels.count) {
@@ -339,7 +340,7 @@ enum Sweep {
         switch junk {
         case .text: return Array("{\"t\":1,\"d\":2,\"s\":{}}\nnot a block\n".utf8)
         case .random:
-            var random = SplitMix(seed: UInt64(file) + 99)
+            var random = TestRandom(seed: UInt64(file) + 99)
             return (0..<97).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         case .zeros: return [UInt8](repeating: 0, count: 37)
         case .markerPrefix: return Array(BlockFrame.marker.prefix(3))

@@ -1,6 +1,7 @@
 import Foundation
 import SockStatFormat
 import Testing
+import TestSupport
 
 /// `sockstat-record` end to end.
 struct RecordCommandTests {
@@ -41,7 +42,7 @@ struct RecordCommandTests {
     /// Adversarial input a recorder could still have written: extreme values,
     /// a wall clock that jumps back, odd labels, counters that must overflow.
     @Test func adversarialReplayThenConvertGivesBackTheInputByteForByte() throws {
-        var generator = SplitMix(seed: 42)
+        var generator = TestRandom(seed: 42)
         let labels = ["wlan0", "rmnet_data0", "a\"b", "\\", "é", "😀", "<&>", "\u{2028}", "\u{01}", "", String(repeating: "x", count: 1024)]
         var lines = ""
         var time: Int64 = 1_764_288_000_000
@@ -227,18 +228,5 @@ struct RecordCommandTests {
             """]
         try process.run()
         return process
-    }
-}
-
-/// Seeded, repeatable randomness (SplitMix64).
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import CZlib
 @testable import SockStatFormat
+import TestSupport
 
 // MARK: - Helpers shared by the block and segment suites
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import SockStatFormat
+import TestSupport
 
 /// Canonical JSON output, pinned to what Go's encoding/json writes.
 @Suite struct CanonicalJSONTests {
@@ -170,7 +171,7 @@ import Testing
     }
 
     @Test func writeDecimalWritesOnlyItsDigits() {
-        var random = SplitMix64(seed: 11)
+        var random = TestRandom(seed: 11)
         for round in 0..<2000 {
             // Spread over all digit counts, not just huge values.
             let value = round < 64 ? UInt64.max >> round : random.next() >> (random.next() % 64)
@@ -275,22 +276,5 @@ import Testing
 
     private func text(_ event: Event) -> String {
         String(decoding: CanonicalJSON.line(for: event), as: UTF8.self)
-    }
-}
-
-/// A small seeded generator (SplitMix64) so random tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

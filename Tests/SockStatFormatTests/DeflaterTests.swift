@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import SockStatFormat
+import TestSupport
 
 /// The Huffman-only DEFLATE encoder, checked against zlib: zlib must inflate
 /// every stream to the input, and the streams must be as small as zlib's own

@@ -1,6 +1,7 @@
 import Testing
 
 import SockStatFormat
+import TestSupport
 
 /// Our JSON-lines parser against Go's own `encoding/json` filling the seed's
 /// struct (`Tests/GoOracle`): every line we accept, Go reads without error
@@ -243,10 +244,10 @@ struct GoOracleTests {
 /// reordered and unknown members; odd numbers and counts; whitespace; and,
 /// now and then, a raw byte edit.
 struct LineMutator {
-    private var random: SplitMix64
+    private var random: TestRandom
 
     init(seed: UInt64) {
-        random = SplitMix64(seed: seed)
+        random = TestRandom(seed: seed)
     }
 
     /// A member: its name as written (the JSON string body) and its value's text.

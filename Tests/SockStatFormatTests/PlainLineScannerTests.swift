@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SockStatFormat
+import TestSupport
 
 /// The fast path for plain (canonical-shaped) lines: it takes exactly the
 /// lines it documents, and on every line, taken or declined, the parser
@@ -109,7 +110,7 @@ import Testing
     /// (digits, quotes, separators, the end); each edited line must parse,
     /// or fail, exactly as the general parser alone has it.
     @Test func editedPlainLinesParseAsAlone() {
-        var random = SplitMix64(seed: 0x9_1a1e)
+        var random = TestRandom(seed: 0x9_1a1e)
         let seeds = Self.cases.filter(\.isPlain).map(\.line).filter { $0.count < 200 }
         let interesting: [UInt8] = Array(#"{}[],:"\-+.eE0123456789tdcsnu "#.utf8) + [0x00, 0x09, 0x7F, 0x80, 0xC3, 0xFF]
         var reusing = JSONLinesParser()

@@ -1,5 +1,6 @@
 import Testing
 @testable import SockStatFormat
+import TestSupport
 
 // Reading costs time linear in the input, whatever the input
 // (Spec/FORMAT.md section 10.1, "Time"; Spec/GUARANTEES.md 3.1). A file of

@@ -1,5 +1,6 @@
 import Testing
 @testable import SockStatFormat
+import TestSupport
 
 // MARK: - Helpers shared by the block and segment suites
 

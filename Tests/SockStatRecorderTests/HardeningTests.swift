@@ -5,6 +5,7 @@ import SockStatFormat
 import SockStatStore
 import Synchronization
 import Testing
+import TestSupport
 
 // Issue 13: what hostile input and misuse broke in the recorder. Each test
 // failed before its fix.
@@ -266,7 +267,7 @@ struct HardeningTests {
         options.flushIntervalMilliseconds = 1_000
         let source = ScriptedSource()
         let recorder = try Recorder(source: source, options: options, clock: ManualClock())
-        var random = SplitMixRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         var poll = 0
         func record(_ polls: Int) throws {
             for _ in 0..<polls {
@@ -327,18 +328,5 @@ struct HardeningTests {
         #expect(recorder.metrics.segmentsDeleted > 0)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(names.contains("notes.txt"))
-    }
-}
-
-/// A small seeded generator, so a failure reproduces.
-struct SplitMixRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
