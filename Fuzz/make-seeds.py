@@ -29,8 +29,14 @@ def segment(sequence, payload):
     header += struct.pack("<I", zlib.crc32(header))
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
     stored = compressor.compress(payload) + compressor.flush()
-    length = struct.pack("<I", len(stored))
-    return header + MARKER + length + struct.pack("<I", zlib.crc32(length + stored)) + stored
+    return header + frame(stored)
+
+
+def frame(stored):
+    """A block frame (Spec/FORMAT.md section 5): marker, length, CRC-32 of the
+    stored bytes, header check (CRC-32 of the frame's first 12 bytes)."""
+    head = MARKER + struct.pack("<II", len(stored), zlib.crc32(stored))
+    return head + struct.pack("<I", zlib.crc32(head)) + stored
 
 
 def labels_per_event(count, sequence=7):
