@@ -9,7 +9,7 @@
 #   --runs N     stop each target after N executions instead (-runs)
 #   --cpu N      core the build and the fuzzers are pinned to (default 0)
 #   --no-build   reuse the last build
-# Each input may take at most 2 s (-timeout; README "Timeout"): a slower one
+# Each input may take at most 1 s (-timeout; README "Timeout"): a slower one
 # is a finding, kept in crashes/ like a crash.
 # Environment: FUZZ_SCRATCH, the build directory (default /tmp/fuzz-build);
 # FUZZ_WORKLOAD, the reference workload generator (default
@@ -107,7 +107,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes"
     "seed_${target//-/_}" "$corpus"
     before=$(find "$crashes" -type f ! -name '.*' | wc -l)
-    echo "run.sh: fuzzing $target for $seconds s on CPU $cpu ($(ls "$corpus" | wc -l) corpus files); log in $log"
+    echo "run.sh: fuzzing $target for ${runs:+$runs runs}${runs:-$seconds s} on CPU $cpu ($(ls "$corpus" | wc -l) corpus files); log in $log"
     status=0
     # SWIFT_BACKTRACE=enable=no: Swift's backtracer would otherwise take the
     # crash signal first and libFuzzer would write no crash file.
@@ -117,7 +117,7 @@ for target in "${targets[@]}"; do
     # tenth of each run); reproduce a finding without it for its stacks.
     ASAN_OPTIONS="malloc_context_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
     SWIFT_BACKTRACE=enable=no "${pin[@]}" "$binary" "$corpus" \
-        "${limit[@]}" -max_len="$max_len" -timeout=2 -rss_limit_mb=2048 \
+        "${limit[@]}" -max_len="$max_len" -timeout=1 -rss_limit_mb=2048 \
         -dict="$fuzz_dir/$target.dict" -artifact_prefix="$crashes/" -print_final_stats=1 \
         > "$log" 2>&1 || status=$?
     after=$(find "$crashes" -type f ! -name '.*' | wc -l)
