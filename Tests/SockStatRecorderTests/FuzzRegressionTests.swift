@@ -13,7 +13,12 @@ import Testing
 /// the committed seed corpus Fuzz/seeds/<target>/, and the fixtures the
 /// corpora are seeded from. Here in the recorder tests because the checks
 /// reach the store's decoder and the replay source.
-@Suite struct FuzzRegressionTests {
+///
+/// Serialized: the checks are heavy (each input read four ways, one of them
+/// building 256 KiB of forged frames), and 400 cases at once take every
+/// thread of the pool, so the recorder tests' shutdowns, which finish on a
+/// global queue within one second, missed it on a one-core run.
+@Suite(.serialized) struct FuzzRegressionTests {
     static let segmentReaderInputs = inputs(for: "segment-reader", fixturesEndingIn: ".sslog")
     static let jsonLinesInputs = inputs(for: "json-lines", fixturesEndingIn: ".jsonl")
 
