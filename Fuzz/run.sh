@@ -107,7 +107,8 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes"
     "seed_${target//-/_}" "$corpus"
     before=$(find "$crashes" -type f ! -name '.*' | wc -l)
-    echo "run.sh: fuzzing $target for ${runs:+$runs runs}${runs:-$seconds s} on CPU $cpu ($(ls "$corpus" | wc -l) corpus files); log in $log"
+    span="$seconds s"; [ -z "$runs" ] || span="$runs runs"
+    echo "run.sh: fuzzing $target for $span on CPU $cpu ($(ls "$corpus" | wc -l) corpus files); log in $log"
     status=0
     # SWIFT_BACKTRACE=enable=no: Swift's backtracer would otherwise take the
     # crash signal first and libFuzzer would write no crash file.

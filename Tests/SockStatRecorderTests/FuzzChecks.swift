@@ -67,8 +67,8 @@ private final class CollectedOutput {
 final class StoredDeflate: BlockCompressor {
     /// A decompressor that refuses every stream, for timing frame finding alone.
     final class Refusing: BlockDecompressor {
-        func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(InflateError) -> UnsafeRawBufferPointer {
-            throw .corrupt("not inflated")
+        func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionError) -> UnsafeRawBufferPointer {
+            throw DecompressionError(.corrupt, "not inflated")
         }
     }
 
@@ -803,6 +803,10 @@ private func isValidUTF8(_ bytes: [UInt8]) -> Bool {
     String(validating: bytes, as: UTF8.self) != nil
 }
 
+// One fuzz run at a time uses each: mutable state, not for sharing.
+@available(*, unavailable)
+extension SegmentReaderChecks: Sendable {}
+
 // MARK: - JSON lines
 
 /// Checks for arbitrary bytes read as JSON lines (a class for the same
@@ -1079,3 +1083,6 @@ func readWholeFile(_ path: String) -> [UInt8]? {
     }
     return ferror(file) == 0 ? bytes : nil
 }
+
+@available(*, unavailable)
+extension JSONLinesChecks: Sendable {}
