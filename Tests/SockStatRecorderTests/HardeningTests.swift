@@ -36,6 +36,16 @@ final class CapturedLog: Sendable {
     }
 }
 
+/// A recorder on a manual clock, writing into a fresh directory, whose log
+/// is kept to count what it says.
+func loggedRecorder(reading source: some CounterSource) throws -> (TemporaryDirectory, CapturedLog, Recorder) {
+    let directory = TemporaryDirectory()
+    let log = CapturedLog()
+    let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path),
+                                clock: ManualClock(), logger: log.logger)
+    return (directory, log, recorder)
+}
+
 /// A source an app wrote itself, which gives whatever labels it is told to,
 /// format limits or not.
 final class UncheckedSource: CounterSource {
@@ -58,11 +68,8 @@ struct HardeningTests {
     /// the other labels of every event are recorded, each bad label is
     /// counted once in the metrics and said once in the log, not per poll.
     @Test func aLabelTheFormatCannotStoreCostsOnlyItself() throws {
-        let directory = TemporaryDirectory()
         let source = UncheckedSource()
-        let log = CapturedLog()
-        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path),
-                                    clock: ManualClock(), logger: log.logger)
+        let (directory, log, recorder) = try loggedRecorder(reading: source)
         let good = Label("good")
         let twice = Label("twice")
         for poll in 0..<50 {
@@ -86,11 +93,8 @@ struct HardeningTests {
     /// events with the same t, d and c: every byte is there, and the
     /// splitting is said when it starts and when it ends, not per poll.
     @Test func anEventOfMoreThan1024LabelsIsSplitNotDropped() throws {
-        let directory = TemporaryDirectory()
         let source = UncheckedSource()
-        let log = CapturedLog()
-        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path),
-                                    clock: ManualClock(), logger: log.logger)
+        let (directory, log, recorder) = try loggedRecorder(reading: source)
         let labels = (0..<2_500).map { Label("label-\($0)") }
         for poll in 0..<6 {
             // Polls 1 to 3 change every label; 4 and 5 only one.
@@ -124,11 +128,8 @@ struct HardeningTests {
     /// The in-process source refuses a label it cannot store where it
     /// enters, and the recorder's metrics show the refusal.
     @Test func inProcessCountersRefuseALabelTooLongWhereItEnters() throws {
-        let directory = TemporaryDirectory()
         let counters = InProcessCounters()
-        let log = CapturedLog()
-        let recorder = try Recorder(source: counters, options: RecorderOptions(directory: directory.path),
-                                    clock: ManualClock(), logger: log.logger)
+        let (directory, log, recorder) = try loggedRecorder(reading: counters)
         let error = #expect(throws: LabelError.self) { try counters.counter(for: Self.tooLong) }
         #expect(error?.code == .tooLong)
         #expect(throws: LabelError.self) { try counters.counter(for: String(repeating: "é", count: 513)) }
@@ -147,19 +148,22 @@ struct HardeningTests {
     /// A source that fails poll after poll is said once, and once more when
     /// it recovers; every failed poll is counted.
     @Test func aFailingSourceIsSaidOnceNotPerPoll() throws {
-        let directory = TemporaryDirectory()
         let source = ScriptedSource()
-        let log = CapturedLog()
-        let recorder = try Recorder(source: source, options: RecorderOptions(directory: directory.path),
-                                    clock: ManualClock(), logger: log.logger)
+        let (directory, log, recorder) = try loggedRecorder(reading: source)
         source.fail(true)
         for poll in 0..<30 { recorder.poll(at: reading(Int64(poll) * 100, UInt64(poll) * 100)) }
         source.fail(false)
+        source.set([("a", 10, 10)])
         recorder.poll(at: reading(3_000, 3_000))
+        source.set([("a", 15, 12)])
+        recorder.poll(at: reading(3_100, 3_100))
         #expect(recorder.shutdown())
         #expect(recorder.metrics.sourceErrors == 30)
         #expect(log.count(containing: "cannot read counters") == 1, "\(log.lines)")
         #expect(log.count(containing: "readable again") == 1)
+        let events = try recordedEvents(directory.path)
+        #expect(events.map(\.time) == [3_000], "the first good poll is the baseline; recording goes on from it")
+        #expect(events.first?.counts.map { [$0.tx, $0.rx] } == [[5, 2]])
     }
 
     // MARK: Defect 5: shutdown was not terminal
