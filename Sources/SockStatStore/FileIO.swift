@@ -155,6 +155,12 @@ enum FileIO {
         return names
     }
 
+    /// Whether anything (a dangling link too) exists at `path`.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
     /// Whether `path` is a directory.
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()

@@ -67,8 +67,7 @@ public enum SegmentDirectory: Sendable {
 
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
+        FileIO.exists(path)
     }
 
     /// `directory` + "/" + `name`, without doubling a trailing slash: the one
