@@ -22,38 +22,21 @@ struct Decode: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write JSON lines to FILE instead of standard output.")
     var output: String?
 
-    @Option(help: ArgumentHelp("Keep events with t at or after T (Unix ms or ISO-8601 UTC).", valueName: "T"))
-    var since: String?
-
-    @Option(help: ArgumentHelp("Keep events with t before T (Unix ms or ISO-8601 UTC).", valueName: "T"))
-    var until: String?
-
-    @Flag(help: "Stop at the first damage (exit 2) instead of skipping it (exit 1).")
-    var strict = false
-
     @Flag(help: ArgumentHelp(
         "Collect: delete each closed segment of the DIRs once its events are written (the open one is left to the recorder).",
         discussion: "A segment with damage is renamed *.sslog.damaged instead of deleted."))
     var consume = false
 
-    @Argument(help: ArgumentHelp("Segment files, directories of segments, or - for standard input.", valueName: "PATH"))
-    var paths: [String]
+    @OptionGroup var input: InputOptions
+
+    private var paths: [String] { input.paths }
 
     func validate() throws {
-        guard !paths.isEmpty else { throw ValidationError("give at least one PATH") }
-        for (name, value) in [("--since", since), ("--until", until)] {
-            if let value, case .failure(let invalid) = TimeArgument.parse(value) {
-                throw ValidationError("\(name) '\(value)': \(invalid.reason)")
-            }
-        }
-        if paths.filter({ $0 == "-" }).count > 1 {
-            throw ValidationError("- (standard input) may be given once")
-        }
         if consume {
-            guard !strict else {
+            guard !input.strict else {
                 throw ValidationError("--consume cannot stop at damage (--strict): the rest of the segment would be lost")
             }
-            guard since == nil, until == nil else {
+            guard input.since == nil, input.until == nil else {
                 throw ValidationError("--consume deletes what it reads: it cannot be combined with --since or --until")
             }
             for path in paths where !SegmentDirectory.isDirectory(path) {
@@ -63,18 +46,9 @@ struct Decode: ParsableCommand {
     }
 
     func run() throws {
-        let range = TimeRange(since: since.flatMap { try? TimeArgument.parse($0).get() },
-                              until: until.flatMap { try? TimeArgument.parse($0).get() })
-        let report: (CollectionNote) -> Void = { Diagnostics.report($0.description) }
-
+        let report: (CollectionNote) -> Void = SegmentReading.report
         // Resolve every path before writing anything, so a typo costs no output.
-        let inputs: [SegmentInput]
-        do {
-            inputs = consume ? [] : try SegmentCollector<CanonicalJSONBlockWriter>.inputs(for: paths, notes: report)
-        } catch {
-            Diagnostics.report(error.description)
-            throw Exit.noInput
-        }
+        let inputs = consume ? [] : try SegmentReading.inputs(for: paths)
 
         // A collector that could not delete what it delivered would deliver
         // it again: a directory that cannot be written is refused before any
@@ -100,7 +74,7 @@ struct Decode: ParsableCommand {
         }
         let outputName = output ?? "standard output"
         let buffer = OutputBuffer { bytes in _ = try destination.writeAll(bytes) }
-        var collector = SegmentCollector(range: range, stopsAtFirstLoss: strict)
+        var collector = SegmentCollector(range: input.range, stopsAtFirstLoss: input.strict)
         var stopped = false
         // Where the output of the segments delivered so far ends, in a file:
         // a segment whose output could not be made safe is cut back off, so
@@ -161,7 +135,6 @@ struct Decode: ParsableCommand {
             }
             throw Exit.ioError
         }
-        if stopped { throw Exit.stoppedAtDamage }
-        if collector.lostEvents { throw Exit.incomplete }
+        try SegmentReading.exit(after: collector, finished: !stopped)
     }
 }

@@ -35,6 +35,33 @@ public struct DecodedBlock: Sendable {
     /// Number of labels the block defines.
     public var labelCount: Int { labelStart.count - 1 }
 
+    // MARK: Reading the columns
+    // For output formats and analyses outside this module (a CSV writer, a
+    // summary): per event its time, duration, network and a range of
+    // entries; per entry a label slot and its counts; per slot the label's
+    // bytes and its bytewise rank. Inlinable: they run per event.
+
+    /// `t` of event `index`, Unix milliseconds.
+    @inlinable public func time(at index: Int) -> Int64 { times[index] }
+    /// `d` of event `index`, milliseconds.
+    @inlinable public func duration(at index: Int) -> Int64 { durations[index] }
+    /// Whether event `index` was on cellular (`"c":1`).
+    @inlinable public func isCellular(at index: Int) -> Bool { cellular[index] }
+    /// The entries of event `index` (positions for `slot(ofEntry:)`, `tx(ofEntry:)`,
+    /// `rx(ofEntry:)`), in the order stored: bytewise label order when our writer
+    /// wrote the block, any order otherwise.
+    @inlinable public func entries(of index: Int) -> Range<Int> { Int(entryStart[index])..<Int(entryStart[index + 1]) }
+    /// The label slot of entry `entry`.
+    @inlinable public func slot(ofEntry entry: Int) -> Int { Int(entrySlots[entry]) }
+    /// Bytes sent in entry `entry`.
+    @inlinable public func tx(ofEntry entry: Int) -> UInt64 { tx[entry] }
+    /// Bytes received in entry `entry`.
+    @inlinable public func rx(ofEntry entry: Int) -> UInt64 { rx[entry] }
+    /// The bytes of the label in `slot` (valid UTF-8 is not guaranteed: FORMAT.md 9).
+    @inlinable public func labelBytes(slot: Int) -> ArraySlice<UInt8> { labelBytes[Int(labelStart[slot])..<Int(labelStart[slot + 1])] }
+    /// The rank of the label in `slot` among the block's labels in bytewise order (0 first).
+    @inlinable public func labelRank(slot: Int) -> Int { Int(labelRank[slot]) }
+
     mutating func reset() {
         times.removeAll(keepingCapacity: true)
         durations.removeAll(keepingCapacity: true)
