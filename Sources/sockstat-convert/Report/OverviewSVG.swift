@@ -76,6 +76,19 @@ enum OverviewSVG {
             let x0 = x(Double(gap.start)), x1 = max(x(Double(gap.end)), x0 + 1)
             svg += "<rect x=\"\(number(x0))\" y=\"\(number(top))\" width=\"\(number(x1 - x0))\" height=\"\(number(paneBottom - top))\" fill=\"url(#gap)\"/>\n"
         }
+        // Gridlines behind the bars, their values on the left.
+        svg += "</g>\n<g stroke=\"#e6e8ec\">\n"
+        var values = ""
+        for (step, maximum, y) in [(txStep, txMax, { (v: Double) in txBase - v / txMax * pane }),
+                                   (rxStep, rxMax, { (v: Double) in rxTop + v / rxMax * pane })] {
+            var value = step
+            while value <= maximum + step / 2 {
+                svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(y(value)))\" y2=\"\(number(y(value)))\"/>"
+                values += "<text x=\"\(number(left - 6))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(humanRate(value))</text>\n"
+                value += step
+            }
+        }
+        svg += "</g>\n<g clip-path=\"url(#plot)\">\n"
         var txPaths = [String](repeating: "", count: seriesCount), rxPaths = txPaths
         for row in rows {
             let x0 = x(row.start), x1 = max(x(row.end), x0 + 0.8)
@@ -100,16 +113,7 @@ enum OverviewSVG {
                 svg += "<path fill=\"\(colour(series, of: data))\" d=\"\(path)\"/>\n"
             }
         }
-        svg += "</g>\n<g fill=\"#5d6677\">\n"
-        for (step, maximum, y) in [(txStep, txMax, { (v: Double) in txBase - v / txMax * pane }),
-                                   (rxStep, rxMax, { (v: Double) in rxTop + v / rxMax * pane })] {
-            var value = step
-            while value <= maximum + step / 2 {
-                svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(y(value)))\" y2=\"\(number(y(value)))\" stroke=\"#eceef2\"/>"
-                svg += "<text x=\"\(number(left - 6))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\">\(humanRate(value))</text>\n"
-                value += step
-            }
-        }
+        svg += "</g>\n<g fill=\"#5d6677\">\n" + values
         svg += "<text x=\"\(number(left + 4))\" y=\"\(number(top - 10))\" font-weight=\"600\" fill=\"#1d2330\" font-size=\"12\">▲ Sent (tx)</text>\n"
         svg += "<text x=\"\(number(left + 4))\" y=\"\(number(paneBottom - 4))\" font-weight=\"600\" fill=\"#1d2330\" font-size=\"12\">▼ Received (rx)</text>\n"
         svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(txBase + 0.5))\" y2=\"\(number(txBase + 0.5))\" stroke=\"#8d939e\"/>"

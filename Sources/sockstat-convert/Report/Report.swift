@@ -35,6 +35,9 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let inputs = try SegmentReading.inputs(for: input.paths)
+        // Both outputs are created before reading, so a bad path costs no read.
+        let page = try create(output)
+        let overview = try svg.map(create)
         var collector = SegmentCollector(writer: ReportCollector(), range: input.range, stopsAtFirstLoss: input.strict)
         var damage = 0
         // The collector's writer keeps everything; nothing is streamed out.
@@ -58,29 +61,33 @@ struct Report: ParsableCommand {
                         .joined(separator: ",") + "]}"
             }.joined(separator: ",") + "]",
         ]
-        let (page, _) = ReportPage.html(data, fields: fields)
-        try write(page, to: output)
-        if let svg {
+        try write(ReportPage.html(data, fields: fields).page, to: page, named: output)
+        if let overview, let svg {
             let names = data.series.map { series in
                 series.labels.count == 1 ? PageText.displayText(collected.labels[series.labels[0]]) : "\(series.labels.count) other labels"
             }
-            try write(Array(OverviewSVG.render(data, names: names).utf8), to: svg)
+            try write(Array(OverviewSVG.render(data, names: names).utf8), to: overview, named: svg)
         }
         try SegmentReading.exit(after: collector, finished: finished)
     }
 
-    /// Writes `bytes` to a new file at `path`.
+    /// A new file at `path`, empty.
     ///
-    /// - Throws: `Exit.cannotCreate` (73) or `Exit.ioError` (74), after a line on stderr.
-    private func write(_ bytes: [UInt8], to path: String) throws {
-        let file: FileDescriptor
+    /// - Throws: `Exit.cannotCreate` (73), after a line on stderr.
+    private func create(_ path: String) throws -> FileDescriptor {
         do {
-            file = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate],
+            return try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate],
                                            permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch {
             Diagnostics.report("\(path): cannot create: \(error)")
             throw Exit.cannotCreate
         }
+    }
+
+    /// Writes `bytes` to `file` and closes it.
+    ///
+    /// - Throws: `Exit.ioError` (74), after a line on stderr.
+    private func write(_ bytes: [UInt8], to file: FileDescriptor, named path: String) throws {
         do {
             try file.closeAfter { _ = try file.writeAll(bytes) }
         } catch {

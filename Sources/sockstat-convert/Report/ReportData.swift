@@ -36,7 +36,6 @@ struct ReportData {
     /// and, for when those do not fit, its 1 s sums.
     struct ChunkDetail {
         var chunk: Int64
-        var events: Int
         var bytes: UInt128
         var raw: [UInt8]
         var seconds: [UInt8]
@@ -96,7 +95,7 @@ struct ReportData {
                 }
             }
             noteBursts(seconds)
-            chunks.append(ChunkDetail(chunk: chunk, events: events.count, bytes: chunkBytes, raw: raw.encoded(),
+            chunks.append(ChunkDetail(chunk: chunk, bytes: chunkBytes, raw: raw.encoded(),
                                       seconds: seconds.encoded(from: chunkStart / 1_000)))
         }
         if let run = cellularRun { cellular.append(run) }
@@ -120,8 +119,8 @@ struct ReportData {
         }
         let own = ranked.count <= Self.maximumSeries ? ranked : Array(ranked.prefix(Self.maximumSeries - 1))
         seriesOfLabel = Array(repeating: own.count, count: collector.labels.count)
-        // Colours in bytewise label order, so the same labels get the same colours in every report.
-        for (index, label) in own.sorted(by: { collector.labels[$0].lexicographicallyPrecedes(collector.labels[$1]) }).enumerated() {
+        // Busiest first: at the bottom of the stack, with the most distinct colours.
+        for (index, label) in own.enumerated() {
             seriesOfLabel[label] = index
             series.append(Series(labels: [label], bytes: collector.labelBytesMoved[label]))
         }

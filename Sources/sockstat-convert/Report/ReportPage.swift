@@ -12,8 +12,12 @@ import SockStatFormat
 /// in place of its sums, busiest first. The page shows where detail was
 /// left out.
 enum ReportPage {
-    /// The most bytes a page may take.
-    static let budget = 8_000_000
+    /// The bytes a page aims at: one day of the reference workload (a phone
+    /// at 10 Hz) keeps its 100 ms events in most of its busy chunks within it.
+    /// What always goes in is bounded (the coarsest level by
+    /// `ReportData.coarsestBuckets`, intervals by `maximumIntervals`, the
+    /// table by `TotalsTable.maximumRows`), so that no page passes 8 MB.
+    static let budget = 4_000_000
 
     /// What the page kept, for the caller to say.
     struct Detail {
@@ -62,10 +66,13 @@ enum ReportPage {
         let busiestFirst = chunks.indices.sorted { (chunks[$0].chunk.bytes, chunks[$1].chunk.chunk) > (chunks[$1].chunk.bytes, chunks[$0].chunk.chunk) }
 
         let (head, tail) = ReportTemplate.parts
-        // Fixed: template, members, and per chunk its bare entry.
-        func bare(_ chunk: ReportData.ChunkDetail) -> String { "{\"chunk\":\(chunk.chunk),\"events\":\(chunk.events)" }
-        var used = head.utf8.count + tail.utf8.count + members.reduce(0) { $0 + $1.utf8.count + 1 } + 64
-            + chunks.reduce(0) { $0 + bare($1.chunk).utf8.count + 2 } + levels[0].text.utf8.count
+        // What always goes in: the template, the members so far and those
+        // added below (at most 256 bytes besides the levels and chunks), the
+        // coarsest level. A chunk that keeps nothing is not listed: the page
+        // draws the levels there.
+        func bare(_ chunk: ReportData.ChunkDetail) -> String { "{\"chunk\":\(chunk.chunk)" }
+        var used = head.utf8.count + tail.utf8.count + members.reduce(0) { $0 + $1.utf8.count + 1 } + 256
+            + levels[0].text.utf8.count
         var keptLevels = [levels[0].text]
         detail.levelWidths = [levels[0].width]
         for level in levels.dropFirst() {
@@ -76,8 +83,9 @@ enum ReportPage {
         }
         // Per chunk: 0 nothing, 1 its 1 s sums, 2 its events.
         var kept = Array(repeating: 0, count: chunks.count)
-        let sumsCost = { (index: Int) in chunks[index].seconds.utf8.count + 13 }
-        let rawCost = { (index: Int) in chunks[index].raw.utf8.count + 9 }
+        // An entry, `{"chunk":N,"seconds":"…"}` or `…"raw":"…"}`, and a comma.
+        let sumsCost = { (index: Int) in bare(chunks[index].chunk).utf8.count + chunks[index].seconds.utf8.count + 15 }
+        let rawCost = { (index: Int) in bare(chunks[index].chunk).utf8.count + chunks[index].raw.utf8.count + 11 }
         for index in busiestFirst where used + sumsCost(index) <= budget {
             used += sumsCost(index)
             kept[index] = 1
@@ -87,11 +95,11 @@ enum ReportPage {
             kept[index] = 2
         }
         members.append("\"levels\":[" + keptLevels.joined(separator: ",") + "]")
-        members.append("\"chunks\":[" + chunks.indices.map { index in
+        members.append("\"chunks\":[" + chunks.indices.compactMap { index in
             switch kept[index] {
             case 2: detail.rawChunks += 1; return bare(chunks[index].chunk) + ",\"raw\":\"" + chunks[index].raw + "\"}"
             case 1: detail.secondChunks += 1; return bare(chunks[index].chunk) + ",\"seconds\":\"" + chunks[index].seconds + "\"}"
-            default: detail.bareChunks += 1; return bare(chunks[index].chunk) + "}"
+            default: detail.bareChunks += 1; return nil
             }
         }.joined(separator: ",") + "]")
         members.append("\"budget\":\(budget)")

@@ -262,10 +262,11 @@ function loadChunk(chunk) {
   chunkPending.set(chunk, promise);
   return promise;
 }
-// The finest detail a chunk offers: 100 (events), 1000 (1 s sums) or 0 (none kept).
+// The finest detail a chunk offers: 100 (events), 1000 (1 s sums) or 0 (none
+// kept, or no events: the levels are drawn there).
 function chunkDetail(chunk) {
   const info = chunkInfo.get(chunk);
-  return !info ? -1 : info.raw ? 100 : info.seconds ? 1000 : 0;
+  return !info ? 0 : info.raw ? 100 : 1000;
 }
 
 // ---- View ----
@@ -330,7 +331,6 @@ function collectBars(wanted) {
   for (let chunk = firstChunk; chunk <= lastChunk; chunk++) {
     const from = Math.max(view.start, chunk * chunkWidth), to = Math.min(view.end, (chunk + 1) * chunkWidth);
     const offered = chunkDetail(chunk);
-    if (offered < 0) continue;   // no events in this chunk
     const data = chunkData.get(chunk);
     if (offered > 0 && !data) missing.push(chunk);
     let level = null;
@@ -403,26 +403,27 @@ function render() {
   el("line", { x1: 0, y1: 0, x2: 0, y2: 8, stroke: "#c9ccd2", "stroke-width": 3 }, pattern);
   const clip = el("clipPath", { id: "plot-clip" }, defs);
   el("rect", { x: margin.left, y: margin.top - 4, width: plotWidth, height: height - margin.top - margin.bottom + 4 }, clip);
+  const backdrop = el("g", { "clip-path": "url(#plot-clip)" }, svg);
+  const grid = el("g", { stroke: "#e6e8ec", "stroke-width": 1 }, svg);
   const plot = el("g", { "clip-path": "url(#plot-clip)" }, svg);
+  const axes = el("g", {}, svg);
   const paneTop = margin.top, paneBottom = rxTop + pane;
   // Cellular periods, then gaps, behind the bars.
   for (const [start, end] of cellular) {
     if (end < view.start || start > view.end) continue;
     const x0 = x(start), x1 = Math.max(x(end), x0 + 1);
-    el("rect", { x: x0, y: paneTop, width: x1 - x0, height: paneBottom - paneTop, fill: "#fdebd9", class: "cellular" }, plot);
+    el("rect", { x: x0, y: paneTop, width: x1 - x0, height: paneBottom - paneTop, fill: "#fdebd9", class: "cellular" }, backdrop);
   }
   for (const [start, end] of gaps) {
     if (end < view.start || start > view.end) continue;
     const x0 = x(start), x1 = Math.max(x(end), x0 + 1);
-    el("rect", { x: x0, y: paneTop, width: x1 - x0, height: paneBottom - paneTop, fill: "url(#gap-hatch)", class: "gap" }, plot);
+    el("rect", { x: x0, y: paneTop, width: x1 - x0, height: paneBottom - paneTop, fill: "url(#gap-hatch)", class: "gap" }, backdrop);
     if (x1 - x0 > 46) {
-      const label = el("text", { x: (Math.max(x0, margin.left) + Math.min(x1, margin.left + plotWidth)) / 2, y: txBase + axisGap / 2 + 4, "text-anchor": "middle", class: "gap-label" }, plot);
+      const label = el("text", { x: (Math.max(x0, margin.left) + Math.min(x1, margin.left + plotWidth)) / 2, y: txBase + axisGap / 2 + 4, "text-anchor": "middle", class: "gap-label" }, backdrop);
       label.textContent = "no events";
     }
   }
   // Grid and y axes.
-  const grid = el("g", { stroke: "#eceef2", "stroke-width": 1 }, svg);
-  const axes = el("g", {}, svg);
   for (let v = txStep; v <= txMax + txStep / 2; v += txStep) {
     el("line", { x1: margin.left, x2: margin.left + plotWidth, y1: yTx(v), y2: yTx(v) }, grid);
     el("text", { x: margin.left - 6, y: yTx(v) + 4, "text-anchor": "end" }, axes).textContent = rate(v);
@@ -464,7 +465,7 @@ function render() {
   let previousDay = null;
   for (let t = Math.ceil(view.start / step) * step; t <= view.end; t += step) {
     const tx = x(t);
-    el("line", { x1: tx, x2: tx, y1: paneTop, y2: paneBottom, stroke: "#eceef2" }, grid);
+    el("line", { x1: tx, x2: tx, y1: paneTop, y2: paneBottom }, grid);
     el("line", { x1: tx, x2: tx, y1: txBase, y2: txBase + 4, stroke: "#8d939e" }, axes);
     const text = utc(t, step < 1000);
     const day = text.slice(0, 10);
@@ -676,7 +677,7 @@ function fillFooter() {
   item("Gaps", gaps.length + " with no events for " + duration(D.gapMilliseconds) + " or more, " + duration(gapTime) + " in all");
   item("Damage", "damage skipped: " + D.damage + " region" + (D.damage === 1 ? "" : "s"), D.damage ? "warn" : "");
   const d = D.detail;
-  const kept = d.rawChunks + " of " + D.chunks.length + " ten-minute chunks with their 100 ms events, " + d.secondChunks + " with 1 s sums only, " + d.bareChunks + " with neither";
+  const kept = d.rawChunks + " of " + (d.rawChunks + d.secondChunks + d.bareChunks) + " ten-minute chunks with their 100 ms events, " + d.secondChunks + " with 1 s sums only, " + d.bareChunks + " with neither";
   item("Detail", kept + "; page limit " + (D.budget / 1e6) + " MB" + (d.droppedLevels ? "; " + d.droppedLevels + " of the finer sum levels left out" : ""));
   item("Colours", D.labelCount > seriesCount || D.series.some(s => s.labels.length > 1) ? "the " + (seriesCount - 1) + " busiest labels have a colour; the other " + D.series[seriesCount - 1].labels.length + " are drawn as one" : "one per label");
 }
@@ -690,7 +691,7 @@ async function start() {
   document.getElementById("covered").textContent = utc(D.first, false) + " – " + utc(D.last, false) + " UTC · " + duration(D.last - D.first) + " · " + D.events.toLocaleString("en-US") + " events · " + D.labelCount + " labels" + (D.damage ? " · damage skipped: " + D.damage + " regions" : "");
   const d = D.detail;
   document.getElementById("detail-note").textContent = (d.secondChunks || d.bareChunks || d.droppedLevels)
-    ? "To stay under " + (D.budget / 1e6) + " MB this page keeps the 100 ms events of the busiest " + d.rawChunks + " of " + D.chunks.length + " ten-minute chunks, 1 s sums of " + d.secondChunks + " more" + (d.bareChunks ? " and only coarser sums of " + d.bareChunks : "") + "; the strip under the chart shows which."
+    ? "To stay under " + (D.budget / 1e6) + " MB this page keeps the 100 ms events of the busiest " + d.rawChunks + " of " + (d.rawChunks + d.secondChunks + d.bareChunks) + " ten-minute chunks, 1 s sums of " + d.secondChunks + " more" + (d.bareChunks ? " and only coarser sums of " + d.bareChunks : "") + "; the strip under the chart shows which."
     : "All detail kept: 100 ms events for every ten-minute chunk.";
   fillLegend(); fillTotals(); fillBursts(); fillFooter();
   render();
