@@ -5,7 +5,8 @@ the way a person would see it.
 - offline: loaded from file://, and the browser's network log shows no
   request for anything but the page itself (the page's own
   Content-Security-Policy forbids any);
-- no script errors (no SEVERE entries in the browser log);
+- no script errors (no SEVERE entries in the browser log), and nothing in
+  the data became markup: two script elements, the page's own title;
 - the totals table in the DOM equals the expected totals (--expected, a
   JSON object {"labels": {label: {"tx": N, "rx": N, "cellular_tx": N,
   "cellular_rx": N}}} such as `summary --json` gives);
@@ -140,6 +141,11 @@ def main():
             'const e = performance.getEntriesByName("first-contentful-paint")[0]; return e ? e.startTime : null')
         if result['first_contentful_paint_ms'] is None:
             failures.append('no first-contentful-paint entry')
+
+        # Nothing from the data became markup or ran: our two scripts only, the title ours.
+        scripts, title = driver.execute_script('return [document.scripts.length, document.title]')
+        if scripts != 2 or title != 'SockStatLog report':
+            failures.append('the page has %d scripts and the title %r' % (scripts, title))
 
         # Totals: every label's cells against the expected object.
         expected = json.load(open(args.expected))['labels']

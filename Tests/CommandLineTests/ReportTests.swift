@@ -15,15 +15,19 @@ enum Browser {
             path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
         }
         guard onPath("chromium") || onPath("chromium-browser"), onPath("chromedriver") else { return false }
-        return (try? Tool.run(["-c", "import selenium"], executable: URL(fileURLWithPath: "/usr/bin/python3")))?.exitCode == 0
+        return (try? python(["-c", "import selenium"]))?.exitCode == 0
     }()
+
+    /// Runs the `python3` on PATH (where pip put selenium).
+    static func python(_ arguments: [String]) throws -> ToolRun {
+        try Tool.run(["python3"] + arguments, executable: URL(fileURLWithPath: "/usr/bin/env"))
+    }
 
     static let script = Tool.root.appendingPathComponent("Tests/Browser/check_report.py")
 
     /// Runs check_report.py on `page` against `expected` (a `summary --json` object).
     static func check(_ page: URL, expected: URL, screenshots: URL) throws -> ToolRun {
-        try Tool.run([script.path, "--report", page.path, "--expected", expected.path, "--screenshots", screenshots.path],
-                     executable: URL(fileURLWithPath: "/usr/bin/python3"))
+        try python([script.path, "--report", page.path, "--expected", expected.path, "--screenshots", screenshots.path])
     }
 }
 
@@ -124,7 +128,7 @@ enum ReportLogs {
         let check = try Browser.check(page, expected: expected, screenshots: directory.appendingPathComponent("shots"))
         #expect(check.exitCode == 0, "\(check.stderrText)")
         let measured = try #require(JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
-        #expect(measured["labels_shown"] as? Int == (try pageData(page)["labelCount"] as? Int))
+        #expect(measured["labels_shown"] as? Int == (try Self.pageData(page)["labelCount"] as? Int))
     }
 
     @Test(.enabled(if: Browser.isAvailable || Browser.required, "needs chromium, chromedriver and selenium"))
@@ -145,8 +149,7 @@ enum ReportLogs {
         let check = try Browser.check(page, expected: expected, screenshots: directory.appendingPathComponent("shots"))
         #expect(check.exitCode == 0, "\(check.stderrText)")
         // The SVG is well-formed XML with the labels as text.
-        let parse = try Tool.run(["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", svg.path],
-                                 executable: URL(fileURLWithPath: "/usr/bin/python3"))
+        let parse = try Browser.python(["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", svg.path])
         #expect(parse.exitCode == 0, "\(parse.stderrText)")
     }
 
@@ -156,30 +159,34 @@ enum ReportLogs {
         let log = directory.appendingPathComponent("log")
         let writer = try SegmentLogWriter(directory: log.path, options: SegmentLogOptions())
         var random = TestRandom(seed: 7)
-        // An event every 10 s for a week, each with 8 of 3,000 labels of up to
+        // An event a minute for a week, each with 6 of 2,000 labels of up to
         // 200 bytes, counters near 2^64, the network switching every event.
-        let labels = (0..<3_000).map { index in Label(bytes: Array("label-\(index)-".utf8) + (0..<(random.next() % 190)).map { _ in UInt8(0x41 + random.next() % 26) }) }
-        for index in 0..<60_480 {
+        let labels = (0..<2_000).map { index in Label(bytes: Array("label-\(index)-".utf8) + (0..<(random.next() % 190)).map { _ in UInt8(0x41 + random.next() % 26) }) }
+        for index in 0..<10_080 {
             var chosen: [Label: LabelCounts] = [:]
-            for _ in 0..<8 {
+            for _ in 0..<6 {
                 let label = labels[Int(random.next() % UInt64(labels.count))]
                 chosen[label] = LabelCounts(label: label, tx: UInt64.max - random.next() % 1_000_000, rx: random.next())
             }
-            try writer.append(Event(time: 1_764_288_000_000 + Int64(index) * 10_000, duration: 100 + Int64(random.next() % 900),
+            try writer.append(Event(time: 1_764_288_000_000 + Int64(index) * 60_000, duration: 100 + Int64(random.next() % 900),
                                     isCellular: index % 2 == 0, counts: chosen.values.sorted { $0.label < $1.label }))
         }
         try writer.close()
         let page = directory.appendingPathComponent("report.html")
         let report = try Tool.run(["report", "-o", page.path, log.path])
         #expect(report.exitCode == 0, "\(report.stderrText)")
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: page.path)[.size] as? Int)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: page.path)[.size] as? Int)
         #expect(size <= 8_000_000)
-        let data = try pageData(page)
-        let detail = try #require(data["detail"] as? [String: Int])
-        // Detail was dropped to fit, and the page says so.
+        #expect((try Self.pageData(page)["series"] as? [[String: Any]])?.count == 16)
+
+        // A smaller page drops detail to fit, and says so.
+        let small = try Tool.run(["report", "--max-size", "1000000", "-o", page.path, log.path])
+        #expect(small.exitCode == 0, "\(small.stderrText)")
+        let smallSize = try #require(FileManager.default.attributesOfItem(atPath: page.path)[.size] as? Int)
+        #expect(smallSize <= 1_000_000)
+        let detail = try #require(try Self.pageData(page)["detail"] as? [String: Int])
         #expect((detail["secondChunks"] ?? 0) + (detail["bareChunks"] ?? 0) > 0)
-        #expect(size <= (data["budget"] as? Int ?? 0))
-        #expect((data["series"] as? [[String: Any]])?.count == 16)
+        #expect((detail["rawChunks"] ?? 0) > 0)
     }
 
     @Test func damageIsSkippedNamedAndCountedOnThePage() throws {
@@ -196,17 +203,20 @@ enum ReportLogs {
         let report = try Tool.run(["report", "-o", page.path, log.path])
         #expect(report.exitCode == 1)
         #expect(report.stderrText.contains("\(segment): offset "))
-        #expect(try pageData(page)["damage"] as? Int == 1)
+        #expect(try Self.pageData(page)["damage"] as? Int == 1)
         let strict = try Tool.run(["report", "--strict", "-o", page.path, log.path])
         #expect(strict.exitCode == 2)
     }
 
-    @Test(arguments: [
+    static let badArguments: [([String], Int32)] = [
         (["report", "/nonexistent-log"], 64),
         (["report", "-o", "/nonexistent-dir/report.html", "LOG"], 73),
         (["report", "-o", "OUT", "/nonexistent-log"], 66),
         (["report", "-o", "OUT", "--svg", "/nonexistent-dir/overview.svg", "LOG"], 73),
-    ])
+        (["report", "-o", "OUT", "--max-size", "9000000", "LOG"], 64),
+    ]
+
+    @Test(arguments: badArguments)
     func badArgumentsAndPathsGetTheirExitCodes(_ arguments: [String], _ code: Int32) throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

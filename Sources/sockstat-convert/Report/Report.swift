@@ -16,12 +16,14 @@ struct Report: ParsableCommand {
             up to ten minutes. Below: the totals per label (as summary gives them) and the ten \
             busiest seconds.
 
-            Size: the page stays under 8 MB (one day of a phone at 10 Hz takes about 4 MB with \
-            all its detail). Sums over 10 s, 1 min, 10 min, 1 h and coarser always go in, \
-            coarse to fine while they fit; then per 10-minute chunk its 1 s sums, busiest \
-            chunk first; then its 100 ms events in place of the sums, busiest first. Where \
-            detail was left out the page draws the finest sums it has and marks the stretch \
-            in the detail strip under the chart.
+            Size: the page aims at 4 MB (--max-size), and never passes 8 MB. Always in: the \
+            totals, bursts, cellular periods, gaps and the coarsest sums (at most 2,000 \
+            buckets over the whole range). Then, while they fit: the finer sums (10 s, 1 min, \
+            10 min, 1 h, …), coarse to fine; per 10-minute chunk its 1 s sums, busiest chunk \
+            first; then its 100 ms events in place of the sums, busiest first. Where detail was \
+            left out the page draws the finest sums it has and says so in the range readout \
+            and the strip under the chart. One day of a phone at 10 Hz keeps its 1 s sums \
+            everywhere and the 100 ms events of its busiest chunks.
             """
     )
 
@@ -31,7 +33,16 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the overview chart alone to FILE, a standalone SVG.", valueName: "FILE"))
     var svg: String?
 
+    @Option(help: ArgumentHelp("Bytes the page aims at, 100000 to 8000000.", valueName: "BYTES"))
+    var maxSize = ReportPage.budget
+
     @OptionGroup var input: InputOptions
+
+    func validate() throws {
+        guard (100_000...ReportPage.ceiling).contains(maxSize) else {
+            throw ValidationError("--max-size must be between 100000 and \(ReportPage.ceiling) bytes")
+        }
+    }
 
     func run() throws {
         let inputs = try SegmentReading.inputs(for: input.paths)
@@ -61,7 +72,7 @@ struct Report: ParsableCommand {
                         .joined(separator: ",") + "]}"
             }.joined(separator: ",") + "]",
         ]
-        try write(ReportPage.html(data, fields: fields).page, to: page, named: output)
+        try write(ReportPage.html(data, fields: fields, budget: maxSize).page, to: page, named: output)
         if let overview, let svg {
             let names = data.series.map { series in
                 series.labels.count == 1 ? PageText.displayText(collected.labels[series.labels[0]]) : "\(series.labels.count) other labels"

@@ -49,7 +49,7 @@ struct RateLevel {
     private mutating func add(bucket: Int64, series: Int, tx: UInt128, rx: UInt128) {
         if buckets.last != bucket {
             buckets.append(bucket)
-            sums.append(contentsOf: repeatElement(0, count: 2 * seriesCount))
+            for _ in 0..<2 * seriesCount { sums.append(0) }
         }
         let row = sums.count - 2 * seriesCount
         sums[row + 2 * series] += tx

@@ -18,6 +18,8 @@ enum ReportPage {
     /// `ReportData.coarsestBuckets`, intervals by `maximumIntervals`, the
     /// table by `TotalsTable.maximumRows`), so that no page passes 8 MB.
     static let budget = 4_000_000
+    /// The most bytes a page may take, whatever the input and `--max-size`.
+    static let ceiling = 8_000_000
 
     /// What the page kept, for the caller to say.
     struct Detail {
