@@ -115,6 +115,8 @@ enum OverviewSVG {
         }
         svg += "</g>\n<g fill=\"#5d6677\">\n" + values
         svg += "<text x=\"\(number(left + 4))\" y=\"\(number(top - 10))\" font-weight=\"600\" fill=\"#1d2330\" font-size=\"12\">▲ Sent (tx)</text>\n"
+        svg += "<text x=\"\(number(left + plotWidth))\" y=\"\(number(top - 10))\" text-anchor=\"end\" fill=\"#1d2330\" font-size=\"12\">"
+            + "SockStatLog · \(utcText(data.first)) – \(utcText(data.last)) UTC · bytes/s per \(level.width / 1_000 >= 60 ? "\(level.width / 60_000) min" : "\(level.width / 1_000) s")</text>\n"
         svg += "<text x=\"\(number(left + 4))\" y=\"\(number(paneBottom - 4))\" font-weight=\"600\" fill=\"#1d2330\" font-size=\"12\">▼ Received (rx)</text>\n"
         svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(txBase + 0.5))\" y2=\"\(number(txBase + 0.5))\" stroke=\"#8d939e\"/>"
         svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(rxTop - 0.5))\" y2=\"\(number(rxTop - 0.5))\" stroke=\"#8d939e\"/>\n"
