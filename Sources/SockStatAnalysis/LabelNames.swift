@@ -93,7 +93,6 @@ public enum LabelText: Sendable {
     public static func display<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         guard !bytes.isEmpty else { return #""""# }
         var text = ""
-        var decoder = UTF8()
         // Decode scalar by scalar, keeping the bytes of the current one so
         // an invalid sequence can be shown byte for byte.
         var index = bytes.startIndex
@@ -109,6 +108,8 @@ public enum LabelText: Sendable {
             let pending = Array(bytes[index..<end])
             var scalar: Unicode.Scalar?
             if length > 0, count == length {
+                // A fresh decoder each time: one keeps state after an error.
+                var decoder = UTF8()
                 var scalarIterator = pending.makeIterator()
                 if case .scalarValue(let value) = decoder.decode(&scalarIterator), scalarIterator.next() == nil {
                     scalar = value
