@@ -68,6 +68,12 @@ public struct LabelFigures: Sendable {
         appeared = true
     }
 
+    mutating func compact() {
+        rate.compact()
+        txRate.compact()
+        rxRate.compact()
+    }
+
     mutating func closeWindow(tx: ByteTotal, rx: ByteTotal) {
         secondsActive &+= 1
         rate.record(tx + rx)

@@ -4,18 +4,24 @@
 /// Values below 128 are counted exactly; above, each power of two is split
 /// into 128 buckets, so a percentile is the lower bound of the bucket that
 /// holds it: never above the exact value and less than 1/128 (0.79%) below
-/// it. The histogram is sparse (one 128-entry group per power of two in use)
-/// and bounded (at most 58 groups), so memory does not grow with the input
-/// and many labels stay cheap. Values past 2^64−1 (hostile logs only) are
+/// it. The histogram is bounded (7,424 buckets at most), so memory does not
+/// grow with the input, and sparse: dense 128-bucket groups for the powers
+/// of two in use while it is being filled, or, once `compact()` is called
+/// (a summary does so for buckets of time it has moved past), only the
+/// buckets in use, sorted. Values past 2^64−1 (hostile logs only) are
 /// counted as 2^64−1; `peak` stays exact.
 public struct RateDistribution: Sendable {
     /// Windows counted.
     public private(set) var windows: UInt64 = 0
     /// The largest window, exact.
     public private(set) var peak = ByteTotal()
-    /// Counts by bucket: `groups[g][s]`; group 0 holds 0...127 exactly,
-    /// group g ≥ 1 the values with their highest bit at position g + 6.
+    /// Dense form: counts by bucket, `groups[g][s]`; group 0 holds 0...127
+    /// exactly, group g ≥ 1 the values with their highest bit at g + 6.
     private var groups: [[UInt64]] = []
+    /// Compact form: the buckets in use (g × 128 + s), ascending, and their counts.
+    private var keys: [UInt16] = []
+    private var counts: [UInt64] = []
+    private var isCompact = false
 
     static let subBuckets = 128
 
@@ -26,33 +32,78 @@ public struct RateDistribution: Sendable {
     public mutating func record(_ bytes: ByteTotal) {
         windows &+= 1
         if bytes > peak { peak = bytes }
-        let (group, sub) = Self.bucket(of: bytes.clampedUInt64)
-        if group >= groups.count { groups.append(contentsOf: repeatElement([], count: group + 1 - groups.count)) }
-        if groups[group].isEmpty { groups[group] = Array(repeating: 0, count: Self.subBuckets) }
-        groups[group][sub] &+= 1
+        add(Self.key(of: bytes.clampedUInt64), count: 1)
     }
 
     /// Adds the windows of `other`.
     public mutating func merge(_ other: RateDistribution) {
         windows &+= other.windows
         if other.peak > peak { peak = other.peak }
-        for (group, counts) in other.groups.enumerated() where !counts.isEmpty {
-            if group >= groups.count { groups.append(contentsOf: repeatElement([], count: group + 1 - groups.count)) }
-            if groups[group].isEmpty { groups[group] = Array(repeating: 0, count: Self.subBuckets) }
-            for sub in 0..<Self.subBuckets { groups[group][sub] &+= counts[sub] }
+        other.forEachBucket { key, count in
+            add(key, count: count)
+            return true
         }
     }
 
-    /// The bucket of `value`: its group and position in the group.
-    static func bucket(of value: UInt64) -> (group: Int, sub: Int) {
-        if value < UInt64(subBuckets) { return (0, Int(value)) }
-        let highestBit = 63 - value.leadingZeroBitCount
-        let shift = highestBit - 7
-        return (highestBit - 6, Int(value >> UInt64(shift)) - subBuckets)
+    /// Keeps only the buckets in use, for a distribution that will get few
+    /// or no more windows; recording into it still works, more slowly.
+    public mutating func compact() {
+        guard !isCompact else { return }
+        var keys: [UInt16] = [], counts: [UInt64] = []
+        forEachBucket { key, count in
+            keys.append(UInt16(key))
+            counts.append(count)
+            return true
+        }
+        (self.keys, self.counts, groups, isCompact) = (keys, counts, [], true)
     }
 
-    /// The smallest value in bucket (`group`, `sub`).
-    static func lowerBound(group: Int, sub: Int) -> UInt64 {
+    private mutating func add(_ key: Int, count: UInt64) {
+        if isCompact {
+            // Binary search for the key; insert it when new.
+            var (low, high) = (0, keys.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if Int(keys[middle]) < key { low = middle + 1 } else { high = middle }
+            }
+            if low < keys.count, Int(keys[low]) == key {
+                counts[low] &+= count
+            } else {
+                keys.insert(UInt16(key), at: low)
+                counts.insert(count, at: low)
+            }
+            return
+        }
+        let (group, sub) = key.quotientAndRemainder(dividingBy: Self.subBuckets)
+        if group >= groups.count { groups.append(contentsOf: repeatElement([], count: group + 1 - groups.count)) }
+        if groups[group].isEmpty { groups[group] = Array(repeating: 0, count: Self.subBuckets) }
+        groups[group][sub] &+= count
+    }
+
+    /// Calls `body` with each bucket in use and its count, ascending, until it returns false.
+    private func forEachBucket(_ body: (_ key: Int, _ count: UInt64) -> Bool) {
+        if isCompact {
+            for (key, count) in zip(keys, counts) where !body(Int(key), count) { return }
+            return
+        }
+        for (group, counts) in groups.enumerated() where !counts.isEmpty {
+            for sub in 0..<Self.subBuckets where counts[sub] != 0 {
+                if !body(group * Self.subBuckets + sub, counts[sub]) { return }
+            }
+        }
+    }
+
+    /// The bucket of `value`: group × 128 + position in the group.
+    static func key(of value: UInt64) -> Int {
+        if value < UInt64(subBuckets) { return Int(value) }
+        let highestBit = 63 - value.leadingZeroBitCount
+        let shift = highestBit - 7
+        return (highestBit - 6) * subBuckets + Int(value >> UInt64(shift)) - subBuckets
+    }
+
+    /// The smallest value in bucket `key`.
+    static func lowerBound(of key: Int) -> UInt64 {
+        let (group, sub) = key.quotientAndRemainder(dividingBy: subBuckets)
         if group == 0 { return UInt64(sub) }
         return UInt64(sub + subBuckets) << UInt64(group - 1)
     }
@@ -68,13 +119,14 @@ public struct RateDistribution: Sendable {
         var (rank, remainder) = UInt64(100).dividingFullWidth(product)
         if remainder != 0 { rank += 1 }
         var seen: UInt64 = 0
-        for (group, counts) in groups.enumerated() where !counts.isEmpty {
-            for sub in 0..<Self.subBuckets {
-                seen &+= counts[sub]
-                if seen >= rank { return min(Self.lowerBound(group: group, sub: sub), peak.clampedUInt64) }
-            }
+        var found = peak.clampedUInt64
+        forEachBucket { key, count in
+            seen &+= count
+            guard seen >= rank else { return true }
+            found = min(Self.lowerBound(of: key), found)
+            return false
         }
-        return peak.clampedUInt64
+        return found
     }
 
     /// The 95th percentile (see `percentile(_:)`).

@@ -175,8 +175,6 @@ public struct TrafficSummary: Sendable {
                 overall.append(LabelFigures(label: label))
                 windows.append(OpenWindow())
                 slotLabels.append(index)
-                // The cached bucket has no room for it yet.
-                cachedBucket.index = -1
             }
         }
     }
@@ -200,6 +198,7 @@ public struct TrafficSummary: Sendable {
 
     private mutating func bucketIndex(of time: Int64) -> Int {
         if cachedBucket.index >= 0, time >= cachedBucket.start, time < cachedBucket.end {
+            if buckets[cachedBucket.index].labels.count < labels.count { makeRoom(in: cachedBucket.index) }
             return cachedBucket.index
         }
         guard let (start, end) = options.bucketSize.bucket(of: time, offset: options.utcOffset) else { return -1 }
@@ -211,12 +210,21 @@ public struct TrafficSummary: Sendable {
             buckets.append(BucketFigures(start: start, end: end))
             indexOfBucket[start] = index
         }
-        // Labels added since the bucket was last used.
-        while buckets[index].labels.count < labels.count {
-            buckets[index].labels.append(LabelFigures(label: labels[buckets[index].labels.count]))
+        // Moving on from a bucket (input in time order is done with it, but
+        // for a window or two): its histograms keep only the buckets in use.
+        if cachedBucket.index >= 0, cachedBucket.index != index {
+            for label in buckets[cachedBucket.index].labels.indices { buckets[cachedBucket.index].labels[label].compact() }
         }
+        makeRoom(in: index)
         cachedBucket = (start, end, index)
         return index
+    }
+
+    /// Adds the labels `bucket` has not seen since it was made.
+    private mutating func makeRoom(in bucket: Int) {
+        while buckets[bucket].labels.count < labels.count {
+            buckets[bucket].labels.append(LabelFigures(label: labels[buckets[bucket].labels.count]))
+        }
     }
 
     private mutating func closeWindow(of label: Int) {

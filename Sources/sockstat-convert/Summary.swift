@@ -22,7 +22,8 @@ struct Summary: ParsableCommand {
     @Option(help: ArgumentHelp("Also per time bucket: total, hour, day, week (from Monday) or month.", valueName: "SIZE"))
     var by = "total"
 
-    @Option(name: .customLong("utc-offset"), help: ArgumentHelp(
+    // Unconditional: "-05:30" is the value, not an option.
+    @Option(name: .customLong("utc-offset"), parsing: .unconditional, help: ArgumentHelp(
         "Bucket boundaries at midnight of this fixed offset from UTC (+01:00, -05:30), not UTC midnight.",
         valueName: "±HH:MM"))
     var utcOffset = "+00:00"

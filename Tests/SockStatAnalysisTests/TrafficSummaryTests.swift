@@ -235,3 +235,23 @@ import TestSupport
         #expect(ByteTotal(high: .max, low: .max).description == String(UInt128.max))
     }
 }
+
+extension RateDistributionTests {
+    /// A compacted histogram answers as the dense one, and still takes windows.
+    @Test(arguments: [0, 1, 300, 999] as [Int])
+    func compactingChangesNoAnswer(compactAfter: Int) {
+        var random = TestRandom(seed: UInt64(compactAfter) + 5)
+        var dense = RateDistribution(), compacted = RateDistribution()
+        for index in 0..<1000 {
+            if index == compactAfter { compacted.compact() }
+            let value = ByteTotal(random.oneIn(5) ? random.next() : UInt64(random.below(1 << 16)))
+            dense.record(value)
+            compacted.record(value)
+        }
+        #expect(compacted.windows == dense.windows && compacted.peak == dense.peak)
+        for percent in [1, 25, 50, 90, 95, 99, 100] { #expect(compacted.percentile(percent) == dense.percentile(percent)) }
+        var merged = RateDistribution()
+        merged.merge(compacted)
+        #expect(merged.percentile95 == dense.percentile95)
+    }
+}
