@@ -66,7 +66,10 @@ public enum SummaryText: Sendable {
         func rate(_ value: ByteTotal) -> String { exactBytes ? value.description : HumanUnits.rate(value) }
         let whole = totals.total.doubleValue
         func share(_ value: ByteTotal) -> String {
-            whole > 0 ? HumanUnits.fixed(value.doubleValue / whole * 100, decimals: 1) + "%" : "-"
+            guard whole > 0 else { return "-" }
+            let percent = value.doubleValue / whole * 100
+            // A label that moved bytes is never shown as 0.0%.
+            return percent > 0 && percent < 0.05 ? "<0.1%" : HumanUnits.fixed(percent, decimals: 1) + "%"
         }
         var header = ["label"]
         if names != nil { header.append("name") }
