@@ -15,9 +15,12 @@ public struct RateDistribution: Sendable {
     public private(set) var windows: UInt64 = 0
     /// The largest window, exact.
     public private(set) var peak = ByteTotal()
-    /// Dense form: counts by bucket, `groups[g][s]`; group 0 holds 0...127
-    /// exactly, group g ≥ 1 the values with their highest bit at g + 6.
-    private var groups: [[UInt64]] = []
+    /// Dense form: counts of group g (128 buckets) at `dense[start[g]...]`,
+    /// `start[g]` −1 for a group not in use; group 0 holds 0...127 exactly,
+    /// group g ≥ 1 the values with their highest bit at g + 6. One flat
+    /// array: a window costs two loads and an add.
+    private var start: [Int32] = []
+    private var dense: [UInt64] = []
     /// Compact form: the buckets in use (g × 128 + s), ascending, and their counts.
     private var keys: [UInt16] = []
     private var counts: [UInt64] = []
@@ -55,7 +58,7 @@ public struct RateDistribution: Sendable {
             counts.append(count)
             return true
         }
-        (self.keys, self.counts, groups, isCompact) = (keys, counts, [], true)
+        (self.keys, self.counts, start, dense, isCompact) = (keys, counts, [], [], true)
     }
 
     private mutating func add(_ key: Int, count: UInt64) {
@@ -74,10 +77,13 @@ public struct RateDistribution: Sendable {
             }
             return
         }
-        let (group, sub) = key.quotientAndRemainder(dividingBy: Self.subBuckets)
-        if group >= groups.count { groups.append(contentsOf: repeatElement([], count: group + 1 - groups.count)) }
-        if groups[group].isEmpty { groups[group] = Array(repeating: 0, count: Self.subBuckets) }
-        groups[group][sub] &+= count
+        let group = key &>> 7
+        if group >= start.count { start.append(contentsOf: repeatElement(-1, count: group + 1 - start.count)) }
+        if start[group] < 0 {
+            start[group] = Int32(dense.count)
+            dense.append(contentsOf: repeatElement(0, count: Self.subBuckets))
+        }
+        dense[Int(start[group]) &+ (key & 127)] &+= count
     }
 
     /// Calls `body` with each bucket in use and its count, ascending, until it returns false.
@@ -86,9 +92,9 @@ public struct RateDistribution: Sendable {
             for (key, count) in zip(keys, counts) where !body(Int(key), count) { return }
             return
         }
-        for (group, counts) in groups.enumerated() where !counts.isEmpty {
-            for sub in 0..<Self.subBuckets where counts[sub] != 0 {
-                if !body(group * Self.subBuckets + sub, counts[sub]) { return }
+        for (group, first) in start.enumerated() where first >= 0 {
+            for sub in 0..<Self.subBuckets where dense[Int(first) + sub] != 0 {
+                if !body(group * Self.subBuckets + sub, dense[Int(first) + sub]) { return }
             }
         }
     }

@@ -165,6 +165,11 @@ public struct TrafficSummary: Sendable {
                 slotLabels.append(previous[slot])
                 continue
             }
+            // Or in another order: a short search beats hashing for a few labels.
+            if previous.count <= 16, let known = previous.first(where: { labels[$0].bytes.elementsEqual(bytes) }) {
+                slotLabels.append(known)
+                continue
+            }
             let label = Label(bytes: Array(bytes))
             if let index = indexOfLabel[label] {
                 slotLabels.append(index)
