@@ -21,19 +21,23 @@ convert, runs = os.environ['CONVERT'], int(os.environ['RUNS'])
 core = os.environ.get('CORE', '0')
 
 def timed(args):
-    """Wall seconds and peak RSS (KB) of one run pinned to CORE, stdout discarded."""
+    """Wall seconds, user+sys CPU seconds and peak RSS (KB) of one run pinned to CORE, stdout discarded."""
     report = os.path.join(work, 'time.txt')
     start = time.perf_counter()
     with open(os.devnull, 'wb') as null:
-        subprocess.run(['/usr/bin/time', '-f', '%M', '-o', report, 'taskset', '-c', core] + args,
+        subprocess.run(['/usr/bin/time', '-f', '%U %S %M', '-o', report, 'taskset', '-c', core] + args,
                        stdout=null, check=True)
-    return time.perf_counter() - start, int(open(report).read().split()[-1])
+    wall = time.perf_counter() - start
+    user, system, rss = open(report).read().split()[-3:]
+    return wall, float(user) + float(system), int(rss)
 
 def figures(name, args):
     results = [timed(args) for _ in range(runs)]
-    wall = sorted(w for w, _ in results)
-    print('  %-22s %.3f / %.3f / %.3f s (min/median/max), peak RSS %d KB'
-          % (name, wall[0], statistics.median(wall), wall[-1], max(r for _, r in results)))
+    wall = sorted(w for w, _, _ in results)
+    cpu = sorted(c for _, c, _ in results)
+    print('  %-22s wall %.3f / %.3f / %.3f s (min/median/max), CPU %.2f / %.2f / %.2f s, peak RSS %d KB'
+          % (name, wall[0], statistics.median(wall), wall[-1], cpu[0], statistics.median(cpu), cpu[-1],
+             max(r for _, _, r in results)))
 
 with tempfile.TemporaryDirectory() as work:
     for index, hours in enumerate(sys.argv[1:]):

@@ -56,6 +56,7 @@ public struct ByteTotal: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The nearest `Double` (for shares and human units).
     public var doubleValue: Double { Double(high) * 18_446_744_073_709_551_616.0 + Double(low) }
 
+    /// Numeric order.
     public static func < (lhs: ByteTotal, rhs: ByteTotal) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }

@@ -115,7 +115,7 @@ public enum ISOTime: Sendable {
     public static func format(_ time: Int64, offset: Int64 = 0) -> String {
         let local = time.addingClamped(offset)
         let day = local.flooredDivision(by: BucketSize.millisecondsPerDay)
-        let inDay = local - day * BucketSize.millisecondsPerDay
+        let inDay = local.modulo(BucketSize.millisecondsPerDay)
         let date = CivilDate(day: day)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
         var text = date.year >= 0 && date.year < 10000

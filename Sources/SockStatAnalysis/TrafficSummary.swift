@@ -189,9 +189,9 @@ public struct TrafficSummary: Sendable {
         if let first = firstTime { firstTime = min(first, time) } else { firstTime = time }
         if let last = endTime { endTime = max(last, end) } else { endTime = end }
         if let latest = latestEnd {
-            if time > latest.addingClamped(options.gapThreshold) {
-                // time − latest > threshold ≥ 0 and both are Int64: the
-                // difference fits unless it spans more than Int64.max.
+            if time > latest.addingClamped(max(options.gapThreshold, 0)) {
+                // time − latest > 0 (a negative threshold counts as 0); it
+                // overflows only when it spans more than Int64.max.
                 let (length, overflow) = time.subtractingReportingOverflow(latest)
                 gaps.record(Gap(start: latest, length: overflow ? .max : length), keeping: options.longestGapsKept)
             }

@@ -255,3 +255,30 @@ extension RateDistributionTests {
         #expect(merged.percentile95 == dense.percentile95)
     }
 }
+
+extension TrafficSummaryTests {
+    /// Times and durations at the ends of Int64 (hostile logs): no trap,
+    /// totals exact, every bucket holds its events, the output renders.
+    @Test(arguments: BucketSize.all)
+    func extremeTimesDoNotTrap(size: BucketSize) throws {
+        let times: [Int64] = [.min, .min + 1, -86_400_001, -1, 0, 1, .max - 1, .max]
+        var events: [Event] = []
+        for (index, time) in times.enumerated() {
+            let duration: Int64 = index % 2 == 0 ? .max : 100
+            events.append(Event(time: time, duration: duration, counts: [LabelCounts(label: Label("a"), tx: UInt64.max, rx: 1)]))
+        }
+        var blocks: [DecodedBlock] = []
+        for event in events { blocks += try decodedBlocks([event]) }
+        for offset in [0, 50_400_000, -64_800_000] as [Int64] {
+            let figures = summarize(blocks, options: SummaryOptions(bucketSize: size, utcOffset: offset))
+            #expect(figures.events == times.count)
+            #expect(figures.labels.first?.totals.tx.wide == UInt128(UInt64.max) * UInt128(times.count))
+            #expect(figures.firstTime == .min && figures.endTime == .max)
+            for bucket in figures.buckets { #expect(bucket.start <= bucket.end) }
+            #expect(figures.buckets.reduce(0) { $0 + $1.events } == (size == .total ? 0 : times.count))
+            let context = SummaryContext(source: "hostile")
+            #expect(!SummaryText.render(figures, context: context).isEmpty)
+            #expect(!SummaryJSON.render(figures, context: context).isEmpty)
+        }
+    }
+}
