@@ -56,8 +56,8 @@ struct Summary: ParsableCommand {
 
     /// The names `--label-names` gives: a preset, or a file read and parsed.
     ///
-    /// - Throws: `ValidationError` (exit 64) naming the file, and the line
-    ///   for a malformed one.
+    /// - Throws: exit 64 after one line on standard error naming the file,
+    ///   and the line of a malformed one.
     static func names(_ argument: String?) throws -> LabelNames? {
         guard let argument else { return nil }
         if let preset = LabelNames.presets[argument] { return preset }
@@ -65,12 +65,15 @@ struct Summary: ParsableCommand {
         do {
             bytes = try SegmentDirectory.read(argument)
         } catch {
-            throw ValidationError("--label-names '\(argument)': neither a preset (\(LabelNames.presets.keys.sorted().joined(separator: ", "))) nor a readable file: \(error.reason)")
+            let presets = LabelNames.presets.keys.sorted().joined(separator: ", ")
+            Diagnostics.report("--label-names \(argument): neither a preset (\(presets)) nor a readable file: \(error.reason)")
+            throw ExitCode.validationFailure
         }
         do {
             return try LabelNames(parsing: bytes)
         } catch {
-            throw ValidationError("--label-names \(argument): \(error)")
+            Diagnostics.report("--label-names \(argument): \(error)")
+            throw ExitCode.validationFailure
         }
     }
 
