@@ -27,9 +27,11 @@ public struct LabelNames: Hashable, Sendable {
     /// The presets, by the name `--label-names` takes.
     public static let presets: [String: LabelNames] = ["tailscale": .tailscale]
 
-    /// Parses a label-names file.
+    /// Parses a label-names file: a JSON object when its first character
+    /// other than whitespace is `{` (`{"8": "MagicsockConnUDP4"}`, each
+    /// member a label and its name as JSON strings), else lines as below.
     ///
-    /// The file is UTF-8 text, one mapping per line: the label's bytes
+    /// The lines are UTF-8 text, one mapping per line: the label's bytes
     /// exactly as recorded, a TAB, the name (`8<TAB>MagicsockConnUDP4`).
     /// Lines are separated by LF (a CR before it is dropped); empty lines
     /// and lines starting with `#` are skipped. The label is every byte
@@ -40,6 +42,11 @@ public struct LabelNames: Hashable, Sendable {
     /// - Throws: `LabelNamesError` with the line (from 1) of the first line
     ///   that breaks these rules, or that names a label a second time.
     public init(parsing bytes: [UInt8]) throws(LabelNamesError) {
+        if bytes.first(where: { !JSONNames.isWhitespace($0) }) == UInt8(ascii: "{") {
+            var parser = JSONNames(bytes)
+            names = try parser.parse()
+            return
+        }
         var names: [Label: String] = [:]
         var lineNumber = 0
         var start = 0
@@ -55,19 +62,153 @@ public struct LabelNames: Hashable, Sendable {
             }
             let label = Label(bytes: Array(line[..<tab]))
             let nameBytes = line[(tab + 1)...]
-            guard !nameBytes.isEmpty else { throw LabelNamesError(line: lineNumber, reason: "the name after the TAB is empty") }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 throw LabelNamesError(line: lineNumber, reason: "the name is not valid UTF-8")
             }
-            guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw LabelNamesError(line: lineNumber, reason: "the name holds a control character")
-            }
-            guard names[label] == nil else {
-                throw LabelNamesError(line: lineNumber, reason: "label \(LabelText.display(label.bytes)) is named twice")
-            }
-            names[label] = name
+            try Self.add(label, name, to: &names, line: lineNumber)
         }
         self.names = names
+    }
+
+    /// Adds one mapping of a file, checking the rules both forms share.
+    static func add(_ label: Label, _ name: String, to names: inout [Label: String], line: Int) throws(LabelNamesError) {
+        guard !name.isEmpty else { throw LabelNamesError(line: line, reason: "the name is empty") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw LabelNamesError(line: line, reason: "the name holds a control character")
+        }
+        guard names[label] == nil else {
+            throw LabelNamesError(line: line, reason: "label \(LabelText.display(label.bytes)) is named twice")
+        }
+        names[label] = name
+    }
+}
+
+/// The JSON form of a label-names file: one object whose members are
+/// strings. Strict JSON (RFC 8259): no comments, no trailing comma.
+struct JSONNames {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// The line (from 1) of the current position.
+    private var line: Int { 1 + bytes[..<min(index, bytes.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+
+    private func failure(_ reason: String) -> LabelNamesError { LabelNamesError(line: line, reason: reason) }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count, Self.isWhitespace(bytes[index]) { index += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(LabelNamesError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else {
+            throw failure(index < bytes.count ? "expected \(what)" : "expected \(what), found the end of the file")
+        }
+        index += 1
+    }
+
+    mutating func parse() throws(LabelNamesError) -> [Label: String] {
+        var names: [Label: String] = [:]
+        try expect(UInt8(ascii: "{"), "{")
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                skipWhitespace()
+                let memberLine = line
+                let label = try string("a label (a JSON string)")
+                try expect(UInt8(ascii: ":"), ":")
+                let name = try string("a name (a JSON string)")
+                try LabelNames.add(Label(label), name, to: &names, line: memberLine)
+                skipWhitespace()
+                guard index < bytes.count else { throw failure("expected , or }, found the end of the file") }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+                try expect(UInt8(ascii: ","), ", or }")
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count else { throw failure("bytes after the object") }
+        return names
+    }
+
+    /// A JSON string, its escapes decoded.
+    private mutating func string(_ what: String) throws(LabelNamesError) -> String {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected \(what)") }
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        var raw: [UInt8] = []
+        func flush() throws(LabelNamesError) {
+            guard !raw.isEmpty else { return }
+            guard let text = String(validating: raw, as: UTF8.self) else { throw failure("a string is not valid UTF-8") }
+            scalars.append(contentsOf: text.unicodeScalars)
+            raw.removeAll()
+        }
+        while true {
+            guard index < bytes.count else { throw failure("a string is not closed") }
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                try flush()
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                try flush()
+                guard index < bytes.count else { throw failure("a string is not closed") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{8}")
+                case UInt8(ascii: "f"): scalars.append("\u{C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    var value = try hex4()
+                    if (0xD800..<0xDC00).contains(value), index + 1 < bytes.count,
+                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw failure("a \\u escape is half a surrogate pair") }
+                        value = 0x10000 + (value - 0xD800) << 10 + (low - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(value) else { throw failure("a \\u escape is half a surrogate pair") }
+                    scalars.append(scalar)
+                default:
+                    throw failure("a string has an unknown escape")
+                }
+            case 0..<0x20:
+                throw failure("a string holds a raw control character")
+            default:
+                raw.append(byte)
+            }
+        }
+    }
+
+    private mutating func hex4() throws(LabelNamesError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw failure("a \\u escape is cut short") }
+        var value: UInt32 = 0
+        for byte in bytes[index..<(index + 4)] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw failure("a \\u escape has a non-hex digit")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        index += 4
+        return value
     }
 }
 

@@ -5,7 +5,9 @@ public struct SummaryOptions: Hashable, Sendable {
     /// One total (the default) or per hour, day, week or month.
     public var bucketSize: BucketSize
     /// Milliseconds east of UTC at which bucket boundaries fall (0: UTC
-    /// midnight; `+01:00` is 3,600,000). Whole minutes.
+    /// midnight; `+01:00` is 3,600,000). Whole minutes (as `--utc-offset`
+    /// gives): with another offset a boundary would split a second, whose
+    /// window then counts in the bucket of its first event.
     public var utcOffset: Int64
     /// A stretch with no events longer than this many milliseconds is a
     /// gap (a phone asleep); 60 s by default, 10× the recorder's flush
@@ -53,8 +55,10 @@ public struct TrafficSummary: Sendable {
     // Labels, indexed in order of first appearance.
     private var labels: [Label] = []
     private var indexOfLabel: [Label: Int] = [:]
-    /// The label index of each slot of the block being added (mapped once per block).
+    /// The label index of each slot of the block being added (mapped once
+    /// per block), and of the block before (its buffer, swapped back and forth).
     private var slotLabels: [Int] = []
+    private var previousSlotLabels: [Int] = []
 
     private var overall: [LabelFigures] = []
     private var windows: [OpenWindow] = []
@@ -157,7 +161,8 @@ public struct TrafficSummary: Sendable {
         // Blocks of one writer usually define the same labels in the same
         // order: a slot whose bytes match the previous block's keeps its
         // index without hashing.
-        let previous = slotLabels
+        swap(&slotLabels, &previousSlotLabels)
+        let previous = previousSlotLabels
         slotLabels.removeAll(keepingCapacity: true)
         for slot in 0..<block.labelCount {
             let bytes = block.labelBytes(slot: slot)

@@ -32,7 +32,7 @@ struct Summary: ParsableCommand {
     var gap = 60
 
     @Option(name: .customLong("label-names"), help: ArgumentHelp(
-        "Show names beside labels: the preset tailscale, or a FILE of LABEL<TAB>NAME lines.",
+        "Show names beside labels: the preset tailscale, or a FILE of LABEL<TAB>NAME lines (or one JSON object).",
         valueName: "PRESET|FILE"))
     var labelNames: String?
 

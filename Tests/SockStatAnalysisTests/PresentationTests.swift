@@ -36,6 +36,34 @@ import Testing
         }
     }
 
+    @Test func aJSONObjectFileMapsLabelsToNames() throws {
+        let file = Array(#"  {"8": "Magicsock v4", "wlan0":"Wi-Fi \u00e9\ud83d\ude00", "":"empty", "a\tb":"tab\/slash"}"#.utf8) + [0x0A]
+        let names = try LabelNames(parsing: file)
+        #expect(names.names == [Label("8"): "Magicsock v4", Label("wlan0"): "Wi-Fi é😀", Label(""): "empty",
+                                Label("a\tb"): "tab/slash"])
+        #expect(try LabelNames(parsing: Array(" {}\n".utf8)).names.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("{\n\"a\": \"A\",\n\"a\": \"B\"\n}", 3, "named twice"),
+        ("{\"a\": 1}", 1, "a name"),
+        ("{\"a\": \"A\",}", 1, "a label"),
+        ("{\n\"a\": \"A\"\n", 3, "end of the file"),
+        ("{\"a\": \"A\"} x", 1, "after the object"),
+        ("{\"a\": \"\\q\"}", 1, "unknown escape"),
+        ("{\"a\": \"\\ud800\"}", 1, "surrogate"),
+        ("{\"a\": \"\"}", 1, "empty"),
+        ("{\"a\": \"\\u0007\"}", 1, "control character"),
+    ] as [(String, Int, String)])
+    func aMalformedJSONFileNamesItsLine(text: String, line: Int, reason: String) {
+        #expect {
+            try LabelNames(parsing: Array(text.utf8))
+        } throws: { error in
+            guard let error = error as? LabelNamesError else { return false }
+            return error.line == line && error.reason.contains(reason)
+        }
+    }
+
     @Test func aNameOfInvalidUTF8IsRefused() {
         #expect(throws: LabelNamesError.self) { try LabelNames(parsing: Array("a\t".utf8) + [0xC3, 0x28, 0x0A]) }
     }
