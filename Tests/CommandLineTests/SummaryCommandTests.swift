@@ -156,6 +156,11 @@ struct SummaryCommandTests {
         let output = String(decoding: zero.stdout, as: UTF8.self)
         #expect(output.hasPrefix("no traffic was recorded in \(logs.path) (2 events, all of 0 bytes)\n"), "\(output)")
         #expect(output.contains("events          2"))
+        // A window with nothing in it names the window.
+        let window = try Tool.run(["summary", "--since", "2026-01-01", logs.path])
+        #expect(window.exitCode == 0)
+        #expect(String(decoding: window.stdout, as: UTF8.self)
+            == "no traffic was recorded in \(logs.path) since 2026-01-01T00:00:00Z\n")
     }
 
     @Test func namesChangeTheDisplayNeverTheKeysOrData() throws {
@@ -202,5 +207,8 @@ struct SummaryCommandTests {
         #expect(run.exitCode == 0)
         #expect(!run.stdout.contains(0x1B))
         #expect(String(decoding: run.stdout, as: UTF8.self).contains(#"\u{001B}[2J"#))
+        // In JSON the key is the label as canonical JSON escapes it.
+        let json = try Self.summaryObject(try Tool.run(["summary", "--json", logs.path]))
+        #expect(Set(try Self.totals(ofSummary: json["labels"]).keys) == ["\u{1B}[2J", "ok"])
     }
 }
