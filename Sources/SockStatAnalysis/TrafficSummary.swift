@@ -95,33 +95,47 @@ public struct TrafficSummary: Sendable {
     @discardableResult
     public mutating func add(_ block: DecodedBlock, range: TimeRange = TimeRange()) -> Int {
         mapSlots(of: block)
+        // The per-label arrays leave self for the loop, so that an entry
+        // reaches them through buffer pointers, with no uniqueness checks.
+        var overall: [LabelFigures] = [], windows: [OpenWindow] = []
+        swap(&overall, &self.overall)
+        swap(&windows, &self.windows)
+        defer {
+            swap(&overall, &self.overall)
+            swap(&windows, &self.windows)
+        }
+        let slotLabels = self.slotLabels
         let everything = range.isEverything
         let bucketing = options.bucketSize != .total
         var counted = 0
-        for event in 0..<block.eventCount {
-            let time = block.time(at: event)
-            if !everything && !range.contains(time) { continue }
-            counted += 1
-            noteTime(time, duration: block.duration(at: event))
-            let bucket = bucketing ? bucketIndex(of: time) : -1
-            if bucket >= 0 { buckets[bucket].events += 1 }
-            let cellular = block.isCellular(at: event)
-            let second = time.flooredDivision(by: 1000)
-            for entry in block.entries(of: event) {
-                let label = slotLabels[block.slot(ofEntry: entry)]
-                let tx = block.tx(ofEntry: entry)
-                let rx = block.rx(ofEntry: entry)
-                overall[label].add(tx: tx, rx: rx, cellular: cellular)
-                if bucket >= 0 {
-                    buckets[bucket].labels[label].add(tx: tx, rx: rx, cellular: cellular)
+        overall.withUnsafeMutableBufferPointer { overall in
+            windows.withUnsafeMutableBufferPointer { windows in
+                for event in 0..<block.eventCount {
+                    let time = block.time(at: event)
+                    if !everything && !range.contains(time) { continue }
+                    counted += 1
+                    noteTime(time, duration: block.duration(at: event))
+                    let bucket = bucketing ? bucketIndex(of: time) : -1
+                    if bucket >= 0 { buckets[bucket].events += 1 }
+                    let cellular = block.isCellular(at: event)
+                    let second = time.flooredDivision(by: 1000)
+                    for entry in block.entries(of: event) {
+                        let label = slotLabels[block.slot(ofEntry: entry)]
+                        let tx = block.tx(ofEntry: entry)
+                        let rx = block.rx(ofEntry: entry)
+                        overall[label].add(tx: tx, rx: rx, cellular: cellular)
+                        if bucket >= 0 {
+                            buckets[bucket].labels[label].add(tx: tx, rx: rx, cellular: cellular)
+                        }
+                        guard tx | rx != 0 else { continue }
+                        if !windows[label].isOpen || windows[label].second != second {
+                            Self.close(&windows[label], label: label, into: &overall[label], buckets: &buckets)
+                            windows[label] = OpenWindow(second: second, bucket: bucket, isOpen: true)
+                        }
+                        windows[label].tx.add(tx)
+                        windows[label].rx.add(rx)
+                    }
                 }
-                guard tx | rx != 0 else { continue }
-                if !windows[label].isOpen || windows[label].second != second {
-                    closeWindow(of: label)
-                    windows[label] = OpenWindow(second: second, bucket: bucket, isOpen: true)
-                }
-                windows[label].tx.add(tx)
-                windows[label].rx.add(rx)
             }
         }
         events += counted
@@ -131,7 +145,9 @@ public struct TrafficSummary: Sendable {
     /// What the summary holds so far (open windows counted as closed).
     public var figures: SummaryFigures {
         var copy = self
-        for label in copy.labels.indices { copy.closeWindow(of: label) }
+        for label in copy.labels.indices {
+            Self.close(&copy.windows[label], label: label, into: &copy.overall[label], buckets: &copy.buckets)
+        }
         var figures = SummaryFigures(options: options, gaps: copy.gaps)
         figures.events = copy.events
         figures.firstTime = copy.firstTime
@@ -237,11 +253,13 @@ public struct TrafficSummary: Sendable {
         }
     }
 
-    private mutating func closeWindow(of label: Int) {
-        let window = windows[label]
+    /// Closes `window` of `label` if it is open: its bytes become one window
+    /// of the label's figures, overall and in its bucket.
+    private static func close(_ window: inout OpenWindow, label: Int, into overall: inout LabelFigures,
+                              buckets: inout [BucketFigures]) {
         guard window.isOpen else { return }
-        overall[label].closeWindow(tx: window.tx, rx: window.rx)
+        overall.closeWindow(tx: window.tx, rx: window.rx)
         if window.bucket >= 0 { buckets[window.bucket].labels[label].closeWindow(tx: window.tx, rx: window.rx) }
-        windows[label].isOpen = false
+        window.isOpen = false
     }
 }
