@@ -1,4 +1,5 @@
 import ArgumentParser
+import SockStatAnalysis
 import SockStatFormat
 import SockStatStore
 import SystemPackage
@@ -36,9 +37,18 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Bytes the page aims at, 100000 to 8000000.", valueName: "BYTES"))
     var maxSize = ReportPage.budget
 
+    @Option(name: .customLong("label-names"), help: ArgumentHelp(
+        "Show names beside labels, as summary does: the preset tailscale, or a FILE of LABEL<TAB>NAME lines.",
+        valueName: "PRESET|FILE"))
+    var labelNames: String?
+
+    @Option(help: ArgumentHelp("A stretch with no events longer than this many seconds is a gap (as in summary).", valueName: "SECONDS"))
+    var gap = 60
+
     @OptionGroup var input: InputOptions
 
     func validate() throws {
+        guard gap > 0, gap <= Int(Int64.max / 1000) else { throw ValidationError("--gap \(gap): give a number of seconds above 0") }
         guard (100_000...ReportPage.ceiling).contains(maxSize) else {
             throw ValidationError("--max-size must be between 100000 and \(ReportPage.ceiling) bytes")
         }
@@ -49,17 +59,23 @@ struct Report: ParsableCommand {
         // Both outputs are created before reading, so a bad path costs no read.
         let page = try create(output)
         let overview = try svg.map(create)
-        var collector = SegmentCollector(writer: ReportCollector(), range: input.range, stopsAtFirstLoss: input.strict)
+        let names = try Summary.names(labelNames)
+        let options = SummaryOptions(gapThreshold: Int64(gap) * 1000, longestGapsKept: ReportData.maximumIntervals)
+        var collector = SegmentCollector(writer: ReportCollector(summary: options), range: input.range,
+                                         stopsAtFirstLoss: input.strict)
+        // Counted as summary counts it: damaged regions, refused, unreadable and duplicate files.
         var damage = 0
         // The collector's writer keeps everything; nothing is streamed out.
         let unused = OutputBuffer(capacity: 0) { _ in }
         let finished = try SegmentReading.read(inputs, with: &collector, to: unused) { note in
-            if note.kind == .damage { damage += 1 }
+            if note.losesEvents { damage += 1 }
         }
         let collected = collector.decoder.writer
-        let data = ReportData(from: collected)
-        let fields = [
-            "\"events\":\(collected.eventCount)",
+        let figures = collected.summary.summary.figures
+        let data = ReportData(from: collected, gaps: figures.gaps.longest.map { ($0.start, $0.end) })
+        let shownLabels = data.series.flatMap { $0.labels.count == 1 ? [collected.labels[$0.labels[0]]] : [] }
+            + data.bursts.flatMap { $0.labels.map { collected.labels[$0.label] } }
+        let fields = TotalsTable.members(figures, names: names, alsoNamed: shownLabels) + [
             "\"damage\":\(damage)",
             "\"labelCount\":\(collected.labels.count)",
             "\"seriesNames\":[" + data.series.map { series in
@@ -74,10 +90,13 @@ struct Report: ParsableCommand {
         ]
         try write(ReportPage.html(data, fields: fields, budget: maxSize).page, to: page, named: output)
         if let overview, let svg {
-            let names = data.series.map { series in
-                series.labels.count == 1 ? PageText.displayText(collected.labels[series.labels[0]]) : "\(series.labels.count) other labels"
+            let legend = data.series.map { series in
+                guard series.labels.count == 1 else { return "\(series.labels.count) other labels" }
+                let label = collected.labels[series.labels[0]]
+                let text = label.isEmpty ? "(empty label)" : PageText.displayText(label)
+                return names?.name(for: Label(bytes: label)).map { "\($0) (\(text))" } ?? text
             }
-            try write(Array(OverviewSVG.render(data, names: names).utf8), to: overview, named: svg)
+            try write(Array(OverviewSVG.render(data, names: legend).utf8), to: overview, named: svg)
         }
         try SegmentReading.exit(after: collector, finished: finished)
     }

@@ -1,3 +1,4 @@
+import SockStatAnalysis
 import SockStatFormat
 
 /// Collects what a report needs while segments are read: every event in the
@@ -6,7 +7,8 @@ import SockStatFormat
 ///
 /// The events stay in memory (about 8 bytes each) because which labels get
 /// their own colour, and which chunks keep their 100 ms detail, is only known
-/// once every event has been seen.
+/// once every event has been seen. The same blocks feed a `TrafficSummary`:
+/// the page's totals, gaps and time covered are `summary`'s own.
 struct ReportCollector: DecodedBlockWriter {
     /// Event time one chunk spans: the largest window the page shows 100 ms
     /// events for.
@@ -27,8 +29,15 @@ struct ReportCollector: DecodedBlockWriter {
     /// get a colour of their own (display only; the totals table is the summary's).
     private(set) var labelBytesMoved: [UInt128] = []
     private var numberOfSlot: [Int] = []
+    /// What `summary` says of the same events.
+    private(set) var summary: SummaryBlockWriter
+
+    init(summary options: SummaryOptions) {
+        summary = SummaryBlockWriter(options: options)
+    }
 
     mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
+        _ = try summary.write(block, to: output, range: range)
         numberOfSlot.removeAll(keepingCapacity: true)
         for slot in 0..<block.labelCount {
             let bytes = Array(block.labelBytes(slot: slot))

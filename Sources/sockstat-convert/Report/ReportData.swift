@@ -13,7 +13,7 @@ struct ReportData {
     static let labelsPerBurst = 4
     /// Interval lists (cellular periods, gaps) are bounded: past this many,
     /// cellular periods closer than a growing distance merge and only the
-    /// longest gaps are kept.
+    /// longest gaps are kept (`SummaryOptions.longestGapsKept`).
     static let maximumIntervals = 20_000
 
     /// One colour of the chart: a label, or the labels without one of their own.
@@ -53,11 +53,12 @@ struct ReportData {
     /// Whether cellular periods were merged to stay within `maximumIntervals`.
     var cellularMerged = false
     var bursts: [Burst] = []
+    /// The gaps the summary found (at most `maximumIntervals`, the longest), in time order.
     var gaps: [(start: Int64, end: Int64)] = []
-    static let gapMilliseconds: Int64 = 5_000
 
-    /// Works out the page's data from `collector`.
-    init(from collector: ReportCollector) {
+    /// Works out the page's data from `collector`; `gaps` are the summary's.
+    init(from collector: ReportCollector, gaps: [(start: Int64, end: Int64)]) {
+        self.gaps = gaps.sorted { $0.start < $1.start }
         chooseSeries(collector)
         let seriesCount = series.count
         var tenSeconds = RateLevel(width: 10_000, seriesCount: seriesCount)
@@ -79,7 +80,6 @@ struct ReportData {
                     chunkBytes += UInt128(entry.tx) + UInt128(entry.rx)
                 }
                 let end = event.time &+ max(event.duration, 0)
-                if firstSeen, Int128(event.time) - Int128(last) >= Int128(Self.gapMilliseconds) { gaps.append((last, event.time)) }
                 last = max(last, end)
                 if event.isCellular {
                     if let run = cellularRun { cellularRun = (run.start, max(run.end, end)) } else { cellularRun = (event.time, end) }

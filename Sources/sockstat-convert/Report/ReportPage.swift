@@ -55,7 +55,6 @@ enum ReportPage {
         members.append("\"cellular\":\"" + packed(intervalColumns(data.cellular, from: data.first)) + "\"")
         members.append("\"cellularMerged\":\(data.cellularMerged)")
         members.append("\"gaps\":\"" + packed(intervalColumns(data.gaps, from: data.first)) + "\"")
-        members.append("\"gapMilliseconds\":\(ReportData.gapMilliseconds)")
 
         // Levels, coarsest first: it always goes in.
         let levels = data.levels.reversed().map { level in

@@ -80,7 +80,7 @@ footer dd { margin: 0; }
 </div>
 <div id="legend"></div>
 <p class="note" id="detail-note"></p>
-<p class="note">Wheel or <b>+</b>/<b>−</b> zoom, drag or <b>←</b>/<b>→</b> pan, <b>0</b> whole range. Sent (tx) above the axis, received (rx) below, each on its own scale; rates are bytes/s averaged over the resolution shown. Shaded orange: on cellular. Hatched grey: a gap (no events for at least <span id="gap-threshold"></span>, a phone asleep).</p>
+<p class="note">Wheel or <b>+</b>/<b>−</b> zoom, drag or <b>←</b>/<b>→</b> pan, <b>0</b> whole range. Sent (tx) above the axis, received (rx) below, each on its own scale; rates are bytes/s averaged over the resolution shown. Shaded orange: on cellular. Hatched grey: a gap (no events for longer than <span id="gap-threshold"></span>, a phone asleep).</p>
 <h2>Totals</h2>
 <div style="overflow-x:auto"><table class="data" id="totals"></table></div>
 <p class="note" id="totals-note"></p>
@@ -593,9 +593,9 @@ function cell(row, text, attributes, className) {
   row.appendChild(td);
   return td;
 }
-function headerRow(table, names) {
+function headerRow(table, names, leftColumns) {
   const tr = document.createElement("tr");
-  names.forEach((name, i) => { const th = document.createElement("th"); th.textContent = name; if (i === 0) th.className = "label"; tr.appendChild(th); });
+  names.forEach((name, i) => { const th = document.createElement("th"); th.textContent = name; if (i === 0 || (leftColumns || []).includes(i)) th.className = "label"; tr.appendChild(th); });
   const thead = document.createElement("thead"); thead.appendChild(tr); table.appendChild(thead);
 }
 function fillTotals() {
@@ -632,11 +632,12 @@ function fillTotals() {
     cell(tr, ""); cell(tr, ""); cell(tr, "");
     foot.appendChild(tr); table.appendChild(foot);
   }
-  if (totals.omitted) document.getElementById("totals-note").textContent = totals.omitted + " more labels, each smaller than the last row, are left out of the table (they are in summary --json).";
+  if (totals.omitted) document.getElementById("totals-note").textContent = totals.omitted + " more labels, each smaller than the last row, are left out of the table: together they sent " +
+    bigHuman(totals.omittedTotals.tx) + " and received " + bigHuman(totals.omittedTotals.rx) + " (summary lists them all).";
 }
 function fillBursts() {
   const table = document.getElementById("bursts");
-  headerRow(table, ["When (UTC)", "Bytes", "Sent", "Received", "Labels"]);
+  headerRow(table, ["When (UTC)", "Bytes", "Sent", "Received", "Labels"], [4]);
   const body = document.createElement("tbody");
   for (const burst of D.bursts) {
     const tr = document.createElement("tr");
@@ -671,10 +672,10 @@ function fillFooter() {
     const dd = document.createElement("dd"); dd.textContent = text; if (cls) dd.className = cls;
     dl.appendChild(dt); dl.appendChild(dd);
   };
-  item("Time covered", utc(D.first, true) + " – " + utc(D.last, true) + " UTC (" + duration(D.last - D.first) + ")");
+  if (D.coveredFrom !== null) item("Time covered", utc(D.coveredFrom, true) + " – " + utc(D.coveredTo, true) + " UTC (" + duration(D.coveredTo - D.coveredFrom) + ")");
   item("Events", D.events.toLocaleString("en-US"));
-  const gapTime = gaps.reduce((sum, g) => sum + g[1] - g[0], 0);
-  item("Gaps", gaps.length + " with no events for " + duration(D.gapMilliseconds) + " or more, " + duration(gapTime) + " in all");
+  item("Gaps", D.gapCount + " longer than " + duration(D.gapMilliseconds) + (D.gapCount ? ", " + duration(Number(D.gapTotal)) + " in all" : "") +
+    (D.gapCount > gaps.length ? " (the longest " + gaps.length + " are drawn)" : ""));
   item("Damage", "damage skipped: " + D.damage + " region" + (D.damage === 1 ? "" : "s"), D.damage ? "warn" : "");
   const d = D.detail;
   const kept = d.rawChunks + " of " + (d.rawChunks + d.secondChunks + d.bareChunks) + " ten-minute chunks with their 100 ms events, " + d.secondChunks + " with 1 s sums only, " + d.bareChunks + " with neither";
@@ -688,7 +689,8 @@ async function start() {
   cellular = readIntervals(await inflate(D.cellular), D.first);
   gaps = readIntervals(await inflate(D.gaps), D.first);
   document.getElementById("gap-threshold").textContent = duration(D.gapMilliseconds);
-  document.getElementById("covered").textContent = utc(D.first, false) + " – " + utc(D.last, false) + " UTC · " + duration(D.last - D.first) + " · " + D.events.toLocaleString("en-US") + " events · " + D.labelCount + " labels" + (D.damage ? " · damage skipped: " + D.damage + " regions" : "");
+  document.getElementById("covered").textContent = D.events === 0 ? "No traffic was recorded in the range read." :
+    utc(D.first, false) + " – " + utc(D.last, false) + " UTC · " + duration(D.last - D.first) + " · " + D.events.toLocaleString("en-US") + " events · " + D.labelCount + " labels" + (D.damage ? " · damage skipped: " + D.damage + " regions" : "");
   const d = D.detail;
   document.getElementById("detail-note").textContent = (d.secondChunks || d.bareChunks || d.droppedLevels)
     ? "To stay under " + (D.budget / 1e6) + " MB this page keeps the 100 ms events of the busiest " + d.rawChunks + " of " + (d.rawChunks + d.secondChunks + d.bareChunks) + " ten-minute chunks, 1 s sums of " + d.secondChunks + " more" + (d.bareChunks ? " and only coarser sums of " + d.bareChunks : "") + "; the strip under the chart shows which."
