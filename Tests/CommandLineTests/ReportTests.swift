@@ -76,7 +76,8 @@ enum ReportLogs {
 
     /// Labels a page must not trust: markup, quotes, a line separator,
     /// invalid UTF-8, the empty label, one of the longest allowed; counters
-    /// near 2^64 so that totals pass 2^64.
+    /// near 2^64 so that totals pass 2^64; 27 minutes, long enough for a
+    /// 20-minute window of 1 s sums.
     static let hostileLabels: [[UInt8]] = [
         Array("</script><script>document.title='pwned'</script>".utf8),
         Array("a\"b'c&d<e>f\u{2028}g\\h".utf8),
@@ -96,7 +97,7 @@ enum ReportLogs {
                 return LabelCounts(label: Label(bytes: bytes), tx: huge ? UInt64.max - random.next() % 1000 : random.next() % 50_000,
                                    rx: random.next() % 200_000)
             }.sorted { $0.label < $1.label }
-            try writer.append(Event(time: 1_764_288_000_000 + Int64(index) * 100, duration: 100, isCellular: index % 700 < 200, counts: counts))
+            try writer.append(Event(time: 1_764_288_000_000 + Int64(index) * 400, duration: 100, isCellular: index % 700 < 200, counts: counts))
         }
         try writer.close()
     }

@@ -144,7 +144,9 @@ enum OverviewSVG {
         for (index, key) in keys.enumerated() {
             let kx = left + Double(index % 5) * columnWidth, ky = paneBottom + 46 + Double(index / 5) * 18
             svg += "<rect x=\"\(number(kx))\" y=\"\(number(ky - 9))\" width=\"11\" height=\"11\" rx=\"2\" fill=\"\(key.0)\"/>"
-            svg += "<text x=\"\(number(kx + 16))\" y=\"\(number(ky))\" fill=\"#1d2330\" font-size=\"12\">\(PageText.markup(key.1))</text>\n"
+            // Cut to what a legend column holds; the full text in a tooltip.
+            let text = key.1.count > 28 ? String(key.1.prefix(27)) + "…" : key.1
+            svg += "<text x=\"\(number(kx + 16))\" y=\"\(number(ky))\" fill=\"#1d2330\" font-size=\"12\"><title>\(PageText.markup(key.1))</title>\(PageText.markup(text))</text>\n"
         }
         svg += "</g>\n</svg>\n"
         return svg

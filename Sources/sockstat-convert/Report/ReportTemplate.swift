@@ -55,6 +55,7 @@ table.data th, table.data td { padding: 4px 10px; border-bottom: 1px solid var(-
 table.data th { background: var(--panel); font-weight: 600; position: sticky; top: 0; }
 table.data td.label, table.data th.label { text-align: left; white-space: normal; word-break: break-all; }
 table.data tfoot td { font-weight: 650; border-top: 2px solid var(--line); }
+table.data td.when { text-align: left; color: var(--accent); }
 footer { margin-top: 26px; color: var(--muted); font-size: 12.5px; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
 footer dt { font-weight: 600; color: var(--ink); }
@@ -103,6 +104,11 @@ const seriesCount = D.series.length;
 const seriesColour = D.series.map((s, i) => (s.labels.length > 1 && i === seriesCount - 1) ? OTHER_COLOUR : PALETTE[i % PALETTE.length]);
 const seriesName = D.seriesNames.map((label, i) => displayName(label, D.series[i].labels.length > 1));
 
+// Long labels (up to 1024 bytes) are cut for display; the full text is in a title.
+function short(text) {
+  const characters = Array.from(text);
+  return characters.length > 64 ? characters.slice(0, 61).join("") + "…" : text;
+}
 function displayName(label, isOther) {
   if (isOther) return label;
   const name = D.labelNames && D.labelNames[label];
@@ -337,8 +343,11 @@ function collectBars(wanted) {
     if (data && wanted === 100 && data.raw) level = data.raw;
     else if (data) level = data.seconds;
     if (level) { levelFrom(level, from, to, push); detail.push([from, to, level.width]); continue; }
+    // Nothing finer kept here: the finest level (nothing at all where the chunk had no events).
     const coarse = levelAtLeast(10000);
-    if (coarse) { levelFrom(coarse, from, to, push); detail.push([from, to, coarse.width]); }
+    const before = bars.length;
+    if (coarse) levelFrom(coarse, from, to, push);
+    if (bars.length > before) detail.push([from, to, coarse.width]);
   }
   return { bars, detail, missing };
 }
@@ -522,7 +531,7 @@ function showTooltip(event) {
     let table = "<table><tr><td></td><td class=n>sent</td><td class=n>received</td></tr>";
     for (let s = seriesCount - 1; s >= 0; s--) {
       if (!best.tx[s] && !best.rx[s]) continue;
-      table += "<tr><td><span class=swatch style=\"background:" + seriesColour[s] + "\"></span> " + escapeHTML(seriesName[s]) + "</td><td class=n>" + rate(best.tx[s]) + "</td><td class=n>" + rate(best.rx[s]) + "</td></tr>";
+      table += "<tr><td><span class=swatch style=\"background:" + seriesColour[s] + "\"></span> " + escapeHTML(short(seriesName[s])) + "</td><td class=n>" + rate(best.tx[s]) + "</td><td class=n>" + rate(best.rx[s]) + "</td></tr>";
     }
     lines.push(table + "<tr><td><b>all</b></td><td class=n><b>" + rate(best.sumTx) + "</b></td><td class=n><b>" + rate(best.sumRx) + "</b></td></tr></table>");
   } else {
@@ -612,7 +621,8 @@ function fillTotals() {
     const sw = document.createElement("span");
     sw.className = "swatch"; sw.style.background = s >= 0 && D.series[s].labels.length === 1 ? seriesColour[s] : OTHER_COLOUR; sw.style.marginRight = "6px";
     name.appendChild(sw);
-    name.appendChild(document.createTextNode(displayName(row.label, false)));
+    name.appendChild(document.createTextNode(short(displayName(row.label, false))));
+    name.title = displayName(row.label, false);
     for (const field of ["tx", "rx", "total"]) { const td = cell(tr, bigHuman(row[field]), { "data-field": field, "data-value": row[field] }); td.title = row[field] + " bytes"; }
     cell(tr, row.share, { "data-field": "share" });
     for (const field of ["cellular_tx", "cellular_rx"]) { const td = cell(tr, bigHuman(row[field]), { "data-field": field, "data-value": row[field] }); td.title = row[field] + " bytes"; }
@@ -641,13 +651,13 @@ function fillBursts() {
   const body = document.createElement("tbody");
   for (const burst of D.bursts) {
     const tr = document.createElement("tr");
-    const when = cell(tr, utc(burst.t, false), {}, "label");
+    const when = cell(tr, utc(burst.t, false), {}, "when");
     when.style.cursor = "pointer"; when.title = "Show the minute around it";
     when.onclick = () => { setView(burst.t - 30000, burst.t + 30000); box.scrollIntoView({ block: "center" }); };
     cell(tr, human(Number(burst.tx) + Number(burst.rx)));
     cell(tr, human(Number(burst.tx)));
     cell(tr, human(Number(burst.rx)));
-    cell(tr, burst.labels.map(l => displayName(l.label, false) + " " + human(Number(l.tx) + Number(l.rx))).join(", "), {}, "label");
+    cell(tr, burst.labels.map(l => short(displayName(l.label, false)) + " " + human(Number(l.tx) + Number(l.rx))).join(", "), {}, "label");
     body.appendChild(tr);
   }
   table.appendChild(body);
@@ -661,7 +671,7 @@ function fillLegend() {
     if (title) key.title = title;
     legend.appendChild(key);
   };
-  for (let s = 0; s < seriesCount; s++) add(seriesColour[s], seriesName[s] + " · " + bigHuman(D.series[s].bytes));
+  for (let s = 0; s < seriesCount; s++) add(seriesColour[s], short(seriesName[s]) + " · " + bigHuman(D.series[s].bytes), seriesName[s]);
   add("#fdebd9", "cellular"); add("#e3e5e9", "gap (no events)");
   add("#2458c6", "strip: 100 ms events"); add("#7fa3e6", "strip: 1 s sums"); add("#d7dbe3", "strip: coarser sums");
 }
