@@ -25,6 +25,7 @@ enum ReportTemplate {
 <style>
 :root { --ink: #1d2330; --muted: #5d6677; --line: #d9dde5; --paper: #ffffff; --panel: #f6f7f9; --accent: #2458c6; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: var(--ink); background: var(--paper); }
 main { max-width: 1500px; margin: 0 auto; padding: 18px 24px 40px; }
 h1 { font-size: 22px; margin: 0 0 2px; font-weight: 650; }
@@ -706,6 +707,8 @@ async function start() {
     ? "To stay under " + (D.budget / 1e6) + " MB this page keeps the 100 ms events of the busiest " + d.rawChunks + " of " + (d.rawChunks + d.secondChunks + d.bareChunks) + " ten-minute chunks, 1 s sums of " + d.secondChunks + " more" + (d.bareChunks ? " and only coarser sums of " + d.bareChunks : "") + "; the strip under the chart shows which."
     : "All detail kept: 100 ms events for every ten-minute chunk.";
   fillLegend(); fillTotals(); fillBursts(); fillFooter();
+  // Nothing to draw: no empty chart of 1970.
+  if (!D.events) for (const id of ["toolbar", "chart-box", "legend", "detail-note"]) document.getElementById(id).hidden = true;
   render();
   document.body.dataset.ready = "true";
 }
