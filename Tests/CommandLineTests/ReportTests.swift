@@ -80,7 +80,7 @@ enum ReportLogs {
     /// 20-minute window of 1 s sums.
     static let hostileLabels: [[UInt8]] = [
         Array("</script><script>document.title='pwned'</script>".utf8),
-        Array("a\"b'c&d<e>f\u{2028}g\\h".utf8),
+        Array("a\"b'c&d<e>f\u{2028}g\\h\u{1}\u{FFFF}".utf8),
         [0x61, 0xFF, 0xFE, 0x62, 0xC0, 0x80],
         [],
         Array(repeating: UInt8(ascii: "x"), count: FormatLimits.maxLabelBytes - 3) + Array("]]>".utf8),

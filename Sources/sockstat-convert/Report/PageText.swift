@@ -65,8 +65,9 @@ enum PageText {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            // Control characters are not allowed in XML 1.0: shown as U+FFFD.
+            // Control characters and U+FFFE, U+FFFF are not allowed in XML 1.0: shown as U+FFFD.
             case _ where scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r": out += "\u{FFFD}"
+            case "\u{FFFE}", "\u{FFFF}": out += "\u{FFFD}"
             default: out.unicodeScalars.append(scalar)
             }
         }
