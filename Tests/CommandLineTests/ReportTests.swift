@@ -35,7 +35,9 @@ enum Browser {
 enum ReportLogs {
     /// A phone-like log: `hours` at 10 Hz, bursts on a few labels, keepalives,
     /// cellular switches and sleep gaps of minutes.
-    static func phone(hours: Double, seed: UInt64, in directory: URL) throws {
+    @discardableResult
+    static func phone(hours: Double, seed: UInt64, in directory: URL) throws -> [Event] {
+        var events: [Event] = []
         let writer = try SegmentLogWriter(directory: directory.path, options: SegmentLogOptions())
         var random = TestRandom(seed: seed)
         func chance(_ probability: Double) -> Bool { Double(random.next() % 1_000_000) < probability * 1_000_000 }
@@ -66,12 +68,14 @@ enum ReportLogs {
             let duration: Int64 = 100 + Int64(below(3)) - 1
             if !counts.isEmpty {
                 let sorted = counts.map { LabelCounts(label: Label($0.key), tx: $0.value.0, rx: $0.value.1) }.sorted { $0.label < $1.label }
-                try writer.append(Event(time: time, duration: duration, isCellular: cellular, counts: sorted))
+                events.append(Event(time: time, duration: duration, isCellular: cellular, counts: sorted))
+                try writer.append(events[events.count - 1])
             }
             time += duration
             if chance(1.0 / 5_000) { time += 5_000 + Int64(below(600_000)) }
         }
         try writer.close()
+        return events
     }
 
     /// Labels a page must not trust: markup, quotes, a line separator,
@@ -188,6 +192,36 @@ enum ReportLogs {
         let detail = try #require(try Self.pageData(page)["detail"] as? [String: Int])
         #expect((detail["secondChunks"] ?? 0) + (detail["bareChunks"] ?? 0) > 0)
         #expect((detail["rawChunks"] ?? 0) > 0)
+    }
+
+    @Test func burstsAreTheBusiestSecondsAndTheColoursAddUpToEveryByte() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("log")
+        let events = try ReportLogs.phone(hours: 0.5, seed: 5, in: log)
+        let page = directory.appendingPathComponent("report.html")
+        let report = try Tool.run(["report", "-o", page.path, log.path])
+        #expect(report.exitCode == 0, "\(report.stderrText)")
+        let data = try Self.pageData(page)
+
+        // Per second of t, from the events themselves.
+        var seconds: [Int64: (tx: UInt64, rx: UInt64)] = [:]
+        var all: UInt64 = 0
+        for event in events {
+            let second = event.time / 1_000 * 1_000
+            for count in event.counts {
+                seconds[second, default: (0, 0)].tx += count.tx
+                seconds[second, default: (0, 0)].rx += count.rx
+                all += count.tx + count.rx
+            }
+        }
+        let busiest = seconds.sorted { ($0.value.tx + $0.value.rx, $1.key) > ($1.value.tx + $1.value.rx, $0.key) }.prefix(10)
+        let bursts = try #require(data["bursts"] as? [[String: Any]])
+        #expect(bursts.map { $0["t"] as? Int64 } == busiest.map(\.key))
+        #expect(bursts.map { $0["tx"] as? String } == busiest.map { String($0.value.tx) })
+        #expect(bursts.map { $0["rx"] as? String } == busiest.map { String($0.value.rx) })
+        let series = try #require(data["series"] as? [[String: Any]])
+        #expect(series.compactMap { ($0["bytes"] as? String).flatMap { UInt64($0) } }.reduce(0, +) == all)
     }
 
     @Test func damageIsSkippedNamedAndCountedOnThePage() throws {

@@ -55,11 +55,11 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
+        let names = try Summary.names(labelNames)
         let inputs = try SegmentReading.inputs(for: input.paths)
         // Both outputs are created before reading, so a bad path costs no read.
         let page = try create(output)
         let overview = try svg.map(create)
-        let names = try Summary.names(labelNames)
         let options = SummaryOptions(gapThreshold: Int64(gap) * 1000, longestGapsKept: ReportData.maximumIntervals)
         var collector = SegmentCollector(writer: ReportCollector(summary: options), range: input.range,
                                          stopsAtFirstLoss: input.strict)
@@ -70,12 +70,31 @@ struct Report: ParsableCommand {
         let finished = try SegmentReading.read(inputs, with: &collector, to: unused) { note in
             if note.losesEvents { damage += 1 }
         }
+
         let collected = collector.decoder.writer
         let figures = collected.summary.summary.figures
         let data = ReportData(from: collected, gaps: figures.gaps.longest.map { ($0.start, $0.end) })
+        let members = Self.members(collected, data, figures: figures, names: names, damage: damage)
+        try write(ReportPage.html(data, fields: members, budget: maxSize).page, to: page, named: output)
+        if let overview, let svg {
+            let legend = data.series.map { series in
+                guard series.labels.count == 1 else { return "\(series.labels.count) other labels" }
+                let label = collected.labels[series.labels[0]]
+                let text = label.isEmpty ? "(empty label)" : PageText.displayText(label)
+                return names?.name(for: Label(bytes: label)).map { "\($0) (\(text))" } ?? text
+            }
+            try write(Array(OverviewSVG.render(data, names: legend).utf8), to: overview, named: svg)
+        }
+        try SegmentReading.exit(after: collector, finished: finished)
+    }
+
+    /// The page's data members besides levels and chunks: the summary's
+    /// totals and footer, damage, the series' labels and the bursts.
+    private static func members(_ collected: ReportCollector, _ data: ReportData, figures: SummaryFigures,
+                                names: LabelNames?, damage: Int) -> [String] {
         let shownLabels = data.series.flatMap { $0.labels.count == 1 ? [collected.labels[$0.labels[0]]] : [] }
             + data.bursts.flatMap { $0.labels.map { collected.labels[$0.label] } }
-        let fields = TotalsTable.members(figures, names: names, alsoNamed: shownLabels) + [
+        return TotalsTable.members(figures, names: names, alsoNamed: shownLabels) + [
             "\"damage\":\(damage)",
             "\"labelCount\":\(collected.labels.count)",
             "\"seriesNames\":[" + data.series.map { series in
@@ -88,17 +107,6 @@ struct Report: ParsableCommand {
                         .joined(separator: ",") + "]}"
             }.joined(separator: ",") + "]",
         ]
-        try write(ReportPage.html(data, fields: fields, budget: maxSize).page, to: page, named: output)
-        if let overview, let svg {
-            let legend = data.series.map { series in
-                guard series.labels.count == 1 else { return "\(series.labels.count) other labels" }
-                let label = collected.labels[series.labels[0]]
-                let text = label.isEmpty ? "(empty label)" : PageText.displayText(label)
-                return names?.name(for: Label(bytes: label)).map { "\($0) (\(text))" } ?? text
-            }
-            try write(Array(OverviewSVG.render(data, names: legend).utf8), to: overview, named: svg)
-        }
-        try SegmentReading.exit(after: collector, finished: finished)
     }
 
     /// A new file at `path`, empty.
