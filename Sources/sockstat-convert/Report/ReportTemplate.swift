@@ -479,7 +479,8 @@ function render() {
     el("line", { x1: tx, x2: tx, y1: txBase, y2: txBase + 4, stroke: "#8d939e" }, axes);
     const text = utc(t, step < 1000);
     const day = text.slice(0, 10);
-    const label = el("text", { x: tx, y: paneBottom + 16, "text-anchor": "middle" }, axes);
+    // A label at the right edge ends there rather than being cut.
+    const label = el("text", { x: tx, y: paneBottom + 16, "text-anchor": tx > width - 50 ? "end" : "middle" }, axes);
     label.textContent = step < 1000 ? text.slice(14) : step < 60000 ? text.slice(11) : text.slice(11, 16);
     if (day !== previousDay || step >= 86400000) {
       el("text", { x: tx, y: paneBottom + 30, "text-anchor": "middle" }, axes).textContent = step >= 86400000 ? day : day + " UTC";
