@@ -8,6 +8,8 @@ import SockStatFormat
 enum TotalsTable {
     /// Rows shown, largest total first; the rest are counted under the table.
     static let maximumRows = 200
+    /// Characters of a `--label-names` name the page shows.
+    static let maximumNameLength = 200
 
     /// The members: `totals` (rows, the line for all labels, what was left
     /// out), `labelNames`, and the footer's time covered, events and gaps.
@@ -52,8 +54,9 @@ enum TotalsTable {
         if let names {
             var seen = Set<[UInt8]>()
             for bytes in shown.map(\.label.bytes) + alsoNamed where seen.insert(bytes).inserted {
+                // A name file's names have no length limit; the page's size has.
                 if let name = names.name(for: Label(bytes: bytes)) {
-                    named.append(PageText.jsonString(bytes) + ":" + PageText.jsonString(name))
+                    named.append(PageText.jsonString(bytes) + ":" + PageText.jsonString(String(name.prefix(maximumNameLength))))
                 }
             }
         }
