@@ -110,11 +110,17 @@ struct OutputFormatTests {
 
     // MARK: DuckDB
 
-    /// Whether the `duckdb` Python package can be imported; CI installs it (.ci/run).
-    static let duckDBAvailable: Bool = {
-        guard let python = FixtureTests.python3 else { return false }
-        return (try? Tool.run(["-c", "import duckdb"], executable: URL(fileURLWithPath: python)).exitCode) == 0
+    /// A Python that imports the `duckdb` package: the `python3` on PATH
+    /// first (the one .ci/run installs it for), then the system's.
+    static let duckDBPython: URL? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/python3" } + [FixtureTests.python3].compactMap { $0 }
+        return candidates.lazy.filter { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }.first {
+            (try? Tool.run(["-c", "import duckdb"], executable: $0).exitCode) == 0
+        }
     }()
+
+    static var duckDBAvailable: Bool { duckDBPython != nil }
 
     static let inCI = ProcessInfo.processInfo.environment["CI"] != nil
 
@@ -140,8 +146,7 @@ struct OutputFormatTests {
     /// independently. Skipped locally without duckdb; fails in CI.
     @Test(.enabled(if: duckDBAvailable || inCI, "the duckdb Python package is missing (PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install duckdb)"))
     func duckDBLoadsTheOutputWithTheDocumentedTypesAndTotals() throws {
-        try #require(Self.duckDBAvailable, "duckdb must be installed in CI (.ci/run installs it)")
-        let python = try #require(FixtureTests.python3)
+        let python = try #require(Self.duckDBPython, "no python3 imports duckdb; in CI .ci/run installs it")
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var input = try ConvertCommandTests.workloadLines()
@@ -175,7 +180,7 @@ struct OutputFormatTests {
         let script = Tool.root.appendingPathComponent("Tests/DuckDB/load.py").path
         for (csv, json) in [("plain.csv", "plain.jsonl"), ("window.csv", "window.jsonl")] {
             let run = try Tool.run([script, directory.appendingPathComponent(csv).path, directory.appendingPathComponent(json).path],
-                                   executable: URL(fileURLWithPath: python))
+                                   executable: python)
             try #require(run.exitCode == 0, "\(run.stderrText)")
             let loaded = try JSONDecoder().decode(Loaded.self, from: run.stdout)
             #expect(loaded.csv.types == ["t": "BIGINT", "d": "BIGINT", "c": "UTINYINT", "label": "VARCHAR", "tx": "UBIGINT", "rx": "UBIGINT"])
