@@ -168,6 +168,11 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
 
     /// The window holding `time`: its start and length (`resolution`, or less
     /// for the window cut at `Int64.min`).
+    ///
+    /// - Parameters:
+    ///   - time: an event's `t`.
+    ///   - resolution: the window length in milliseconds; must be positive.
+    /// - Returns: the window's `t` and `d` as `Spec/OUTPUT.md` 4.1 defines them.
     public static func window(containing time: Int64, resolution: Int64) -> (start: Int64, duration: Int64) {
         var remainder = time % resolution
         if remainder < 0 { remainder += resolution }
