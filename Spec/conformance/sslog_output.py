@@ -115,7 +115,8 @@ class Windows:
 
 def main(argv):
     fmt, resolution, since, until, header, paths = 'jsonl', None, None, None, True, []
-    args = iter(argv)
+    # --name=value is --name value (for negative times).
+    args = iter([part for a in argv for part in (a.split('=', 1) if a.startswith('--') and '=' in a else [a])])
     for a in args:
         if a == '--format':
             fmt = next(args)
