@@ -10,16 +10,23 @@ final class CollectingSink {
 
 /// Runs every block of `segment` through `writer`, then finishes it.
 func writerOutput<W: DecodedBlockWriter>(_ segment: [UInt8], through writer: inout W, range: TimeRange = TimeRange()) throws -> [UInt8] {
+    try writerOutput(segments: [segment], through: &writer, range: range)
+}
+
+/// Runs every block of `segments`, in order, through `writer`, then finishes it.
+func writerOutput<W: DecodedBlockWriter>(segments: [[UInt8]], through writer: inout W, range: TimeRange = TimeRange()) throws -> [UInt8] {
     let sink = CollectingSink()
     let output = OutputBuffer(capacity: 65536) { sink.bytes.append(contentsOf: $0) }
-    var reader = try SegmentReader(bytes: segment)
     var decoder = BlockDecoder()
     var block = DecodedBlock()
-    loop: while true {
-        switch reader.next(into: &block, using: &decoder) {
-        case .block: _ = try writer.write(block, to: output, range: range)
-        case .damage(let damage): Issue.record("unexpected damage \(damage)")
-        case .end: break loop
+    for segment in segments {
+        var reader = try SegmentReader(bytes: segment)
+        loop: while true {
+            switch reader.next(into: &block, using: &decoder) {
+            case .block: _ = try writer.write(block, to: output, range: range)
+            case .damage(let damage): Issue.record("unexpected damage \(damage)")
+            case .end: break loop
+            }
         }
     }
     try writer.finish(to: output)
@@ -205,6 +212,36 @@ struct OutputWriterTests {
             if let event = try parser.parse(Array(line), lineNumber: number + 1) { decoded.append(event) }
         }
         #expect(totals(decoded) == totals(blocks.flatMap { $0 }))
+    }
+
+    /// A hostile log with ever new labels: past 65,536 labels the writer
+    /// forgets them between windows (memory stays bounded) and the output is
+    /// still the model's, the labels met again after that included.
+    @Test func everNewLabelsAreForgottenBetweenWindowsWithoutChangingTheOutput() throws {
+        var blocks: [[Event]] = []
+        var serial = 0
+        for blockIndex in 0..<100 {
+            var events: [Event] = []
+            for eventIndex in 0..<100 {
+                var counts = [LabelCounts(label: Label("steady"), tx: 1, rx: UInt64(eventIndex))]
+                for _ in 0..<7 {
+                    counts.append(LabelCounts(label: Label("new-\(serial)"), tx: UInt64(serial), rx: 1))
+                    serial += 1
+                }
+                // Windows across block boundaries, so labels are forgotten mid-block too.
+                let time = Int64(blockIndex * 100 + eventIndex) * 100 + 350
+                events.append(Event(time: time, duration: 100, isCellular: eventIndex % 7 == 0, counts: counts))
+            }
+            blocks.append(events)
+        }
+        #expect(serial > 65_536)
+        // A segment's label dictionary is bounded: ten blocks each.
+        let segments = try stride(from: 0, to: blocks.count, by: 10).map {
+            try buildSegment(sequence: UInt64($0 + 1), blocks: Array(blocks[$0..<min($0 + 10, blocks.count)])).bytes
+        }
+        var writer = WindowingBlockWriter(inner: CanonicalJSONBlockWriter(), resolution: 1_000)
+        let output = try writerOutput(segments: segments, through: &writer)
+        #expect(output == Self.modelWindows(blocks.flatMap { $0 }, resolution: 1_000).flatMap(CanonicalJSON.line(for:)))
     }
 
     @Test func rangeChoosesEventsByTheirOwnTimeBeforeMerging() throws {
