@@ -91,57 +91,40 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The writer chosen at run time: one `switch` per block, then the chosen
-/// writer's specialized code for the block's events (no existential).
+/// writer's specialized code for the block's events (no existential). Each
+/// writer sits in a box of its own, so it is used in place, never moved.
 enum OutputWriter: DecodedBlockWriter {
-    case jsonl(CanonicalJSONBlockWriter)
-    case table(DelimitedTextBlockWriter)
-    case windowedJSONL(WindowingBlockWriter<CanonicalJSONBlockWriter>)
-    case windowedTable(WindowingBlockWriter<DelimitedTextBlockWriter>)
-    /// Only while a writer is taken out to be used: it then holds the only
-    /// reference to its buffers, so they are not copied.
-    case moving
+    case jsonl(Box<CanonicalJSONBlockWriter>)
+    case table(Box<DelimitedTextBlockWriter>)
+    case windowedJSONL(Box<WindowingBlockWriter<CanonicalJSONBlockWriter>>)
+    case windowedTable(Box<WindowingBlockWriter<DelimitedTextBlockWriter>>)
+
+    /// A writer, held by reference.
+    final class Box<Writer: DecodedBlockWriter> {
+        var writer: Writer
+        init(_ writer: Writer) { self.writer = writer }
+    }
+
+    static func jsonl(_ writer: CanonicalJSONBlockWriter) -> Self { .jsonl(Box(writer)) }
+    static func table(_ writer: DelimitedTextBlockWriter) -> Self { .table(Box(writer)) }
+    static func windowedJSONL(_ writer: WindowingBlockWriter<CanonicalJSONBlockWriter>) -> Self { .windowedJSONL(Box(writer)) }
+    static func windowedTable(_ writer: WindowingBlockWriter<DelimitedTextBlockWriter>) -> Self { .windowedTable(Box(writer)) }
 
     mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
-        switch take() {
-        case .jsonl(var writer):
-            defer { self = .jsonl(writer) }
-            return try writer.write(block, to: output, range: range)
-        case .table(var writer):
-            defer { self = .table(writer) }
-            return try writer.write(block, to: output, range: range)
-        case .windowedJSONL(var writer):
-            defer { self = .windowedJSONL(writer) }
-            return try writer.write(block, to: output, range: range)
-        case .windowedTable(var writer):
-            defer { self = .windowedTable(writer) }
-            return try writer.write(block, to: output, range: range)
-        case .moving:
-            preconditionFailure("OutputWriter used while moving")
+        switch self {
+        case .jsonl(let box): try box.writer.write(block, to: output, range: range)
+        case .table(let box): try box.writer.write(block, to: output, range: range)
+        case .windowedJSONL(let box): try box.writer.write(block, to: output, range: range)
+        case .windowedTable(let box): try box.writer.write(block, to: output, range: range)
         }
     }
 
     mutating func finish(to output: OutputBuffer) throws {
-        switch take() {
-        case .jsonl(var writer):
-            defer { self = .jsonl(writer) }
-            try writer.finish(to: output)
-        case .table(var writer):
-            defer { self = .table(writer) }
-            try writer.finish(to: output)
-        case .windowedJSONL(var writer):
-            defer { self = .windowedJSONL(writer) }
-            try writer.finish(to: output)
-        case .windowedTable(var writer):
-            defer { self = .windowedTable(writer) }
-            try writer.finish(to: output)
-        case .moving:
-            preconditionFailure("OutputWriter used while moving")
+        switch self {
+        case .jsonl(let box): try box.writer.finish(to: output)
+        case .table(let box): try box.writer.finish(to: output)
+        case .windowedJSONL(let box): try box.writer.finish(to: output)
+        case .windowedTable(let box): try box.writer.finish(to: output)
         }
-    }
-
-    private mutating func take() -> OutputWriter {
-        let writer = self
-        self = .moving
-        return writer
     }
 }
