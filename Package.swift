@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "SockStatFormat", targets: ["SockStatFormat"]),
         .library(name: "SockStatStore", targets: ["SockStatStore"]),
         .library(name: "SockStatRecorder", targets: ["SockStatRecorder"]),
+        .library(name: "SockStatAnalysis", targets: ["SockStatAnalysis"]),
         .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
         .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
@@ -27,6 +28,12 @@ let package = Package(
         .target(
             name: "SockStatFormat",
             dependencies: ["CZlib"]
+        ),
+        // Looking at decoded blocks: totals, rates, gaps and buckets (summary,
+        // report), label names. Bytes in, figures out: no files, no clocks.
+        .target(
+            name: "SockStatAnalysis",
+            dependencies: ["SockStatFormat"]
         ),
         // Segment files and directories: writing, rotation, reading in order.
         .target(
@@ -61,6 +68,7 @@ let package = Package(
             dependencies: [
                 "SockStatStore",
                 "SockStatFormat",
+                "SockStatAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -69,6 +77,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // CZlib: zlib's own deflate is the yardstick for ours.
         .testTarget(name: "SockStatFormatTests", dependencies: ["SockStatFormat", "CZlib", "TestSupport"]),
+        .testTarget(name: "SockStatAnalysisTests", dependencies: ["SockStatAnalysis", "SockStatFormat", "TestSupport"]),
         .testTarget(
             name: "SockStatStoreTests",
             dependencies: [

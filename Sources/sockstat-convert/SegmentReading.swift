@@ -59,11 +59,16 @@ enum SegmentReading {
     /// Reads `inputs` through `collector` into `output`, then finishes the
     /// writer and flushes.
     ///
+    /// - Parameter observe: sees every note after it is reported (summary
+    ///   counts the damage it skipped).
     /// - Returns: false when `--strict` stopped the read at damage.
     /// - Throws: what the output's sink throws.
     static func read<Writer>(_ inputs: [SegmentInput], with collector: inout SegmentCollector<Writer>,
-                             to output: OutputBuffer) throws -> Bool {
-        let finished = try collector.read(inputs, to: output, notes: report)
+                             to output: OutputBuffer, observe: (CollectionNote) -> Void = { _ in }) throws -> Bool {
+        let finished = try collector.read(inputs, to: output, notes: { note in
+            report(note)
+            observe(note)
+        })
         try collector.finish(to: output)
         try output.flush()
         return finished
