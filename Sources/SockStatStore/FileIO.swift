@@ -186,6 +186,12 @@ enum FileIO {
         return lstat(path, &info) == 0
     }
 
+    /// The size of the file at `path`, following a symbolic link.
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
     /// Whether `path` is a directory.
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()

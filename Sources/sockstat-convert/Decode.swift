@@ -151,7 +151,9 @@ struct Decode: ParsableCommand {
                 try collector.finish(to: buffer)
                 try buffer.flush()
             } else {
-                stopped = try !SegmentReading.read(inputs, with: &collector, to: buffer)
+                // Lines on the terminal would be glued to a progress line there.
+                stopped = try !SegmentReading.read(inputs, with: &collector, to: buffer,
+                                                   showsProgress: isatty(destination.rawValue) == 0)
             }
             if output != nil { try destination.close() }
         } catch let exit as ExitCode {
