@@ -51,6 +51,9 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
 
     private var start: Start?
     private var current: FollowedSegment?
+    /// The sequence number of the newest segment reached (read, skipped at
+    /// the start, or found gone): only later ones are new.
+    private var reached: UInt64?
     /// The segment names of the last listing: a new name is what a rotation looks like.
     private var names: Set<String> = []
     /// Files not followed because nothing gives their sequence number, each noted once.
@@ -123,8 +126,8 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
         names = now
         guard let files = try? SegmentDirectory.segments(in: directory) else { return [] }
         let followed = ordered(files, notes: notes)
-        guard let current else { return followed }
-        return followed.filter { ($0.sequence ?? 0) > current.sequence }
+        guard let reached else { return followed }
+        return followed.filter { ($0.sequence ?? 0) > reached }
     }
 
     /// The names in the directory a listing of segments looks at.
@@ -146,6 +149,7 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
             }
             segment.resumption = before
             current = segment
+            reached = files[index].sequence
             let later = files[(index + 1)...]
             return try later.isEmpty ? readCurrent(growing: true, output: output, notes: notes)
                 : moveOn(through: later, output: output, notes: notes)
@@ -181,6 +185,7 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
                 current?.close()
                 current = nil
             }
+            reached = newer[index].sequence
             // Gone already (retention: not an error), or unreadable (noted).
             guard let segment = open(newer[index], notes: notes) else {
                 if collector.stopsAtFirstLoss, collector.lostEvents { return false }
@@ -196,7 +201,7 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
     private func open(_ file: SegmentFile, notes: (CollectionNote) -> Void) -> FollowedSegment? {
         do {
             let descriptor = try FileDescriptor.open(FilePath(file.path), .readOnly)
-            return FollowedSegment(path: file.path, sequence: file.sequence ?? 0, descriptor: descriptor)
+            return FollowedSegment(path: file.path, descriptor: descriptor)
         } catch Errno.noSuchFileOrDirectory {
             return nil
         } catch {
@@ -210,8 +215,10 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
     ///
     /// - Returns: false when reading stopped at damage (`stopsAtFirstLoss`).
     private func readCurrent(growing: Bool, output: OutputBuffer, notes: (CollectionNote) -> Void) throws -> Bool {
-        guard var segment = current, !segment.finished else { return true }
+        // Taken out while it is read, so that its bytes are not copied on change.
+        guard var segment = current.take() else { return true }
         defer { current = segment }
+        guard !segment.finished else { return true }
         let changed = segment.readAppended()
         guard changed || !growing || !segment.decoded else { return true }
         if let failure = segment.readFailure {
@@ -241,7 +248,6 @@ extension SegmentFollower: Sendable {}
 /// read stood.
 struct FollowedSegment {
     var path: String
-    var sequence: UInt64
     let descriptor: FileDescriptor
     var bytes: [UInt8] = []
     var resumption: SegmentReader.Resumption?
@@ -254,9 +260,8 @@ struct FollowedSegment {
     /// Whether its bytes have been decoded at all yet.
     var decoded = false
 
-    init(path: String, sequence: UInt64, descriptor: FileDescriptor) {
+    init(path: String, descriptor: FileDescriptor) {
         self.path = path
-        self.sequence = sequence
         self.descriptor = descriptor
     }
 

@@ -24,7 +24,7 @@ struct FollowTests {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: false)
 
         let follower = try FollowedRun(["decode", "--follow", "--since", "0", logs.path])
-        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--speed", "30", "--flush-interval", "1",
+        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--speed", "90", "--flush-interval", "1",
                                    "--max-segment-bytes", "4096", "--max-total-bytes", "12288"], executable: Tool.record)
         #expect(record.exitCode == 0, "\(record.stderrText)")
         let deleted = try #require(Self.count(before: " deleted by retention", in: record.stderrText), "\(record.stderrText)")
