@@ -34,7 +34,7 @@ final class ProgressLine {
     private var lastDraw: UInt64
     private var shown = false
 
-    /// Draws how many times the line was drawn (each a `\r` + text + `ESC[K`).
+    /// How many times the line was drawn (each a `\r`, the text, `ESC [ K`).
     private(set) var draws = 0
 
     /// A line for reading `totalBytes` in `totalSegments` segments, drawn
