@@ -8,18 +8,20 @@ import Glibc
 import Musl
 #endif
 
-/// `sockstat-convert decode`: segments to canonical JSON lines.
+/// `sockstat-convert decode`: segments to canonical JSON lines, CSV or TSV.
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Decode segments to canonical JSON lines (the default subcommand).",
+        abstract: "Decode segments to canonical JSON lines, CSV or TSV (the default subcommand).",
         discussion: """
             Each PATH is a segment file, a directory of segments (*.sslog, decoded in sequence \
             order) or - for one segment on standard input. Damaged regions are skipped and \
-            reported on standard error with file and offset; intact events are all written.
+            reported on standard error with file and offset; intact events are all written. \
+            --format and --resolution choose the output (Spec/OUTPUT.md); --since and --until \
+            pick events by their own t before they are merged into windows.
             """
     )
 
-    @Option(name: .shortAndLong, help: "Write JSON lines to FILE instead of standard output.")
+    @Option(name: .shortAndLong, help: "Write the output to FILE instead of standard output.")
     var output: String?
 
     @Flag(help: ArgumentHelp(
@@ -40,6 +42,8 @@ struct Decode: ParsableCommand {
     var follow = false
 
     @OptionGroup var input: InputOptions
+
+    @OptionGroup var outputOptions: OutputOptions
 
     private var paths: [String] { input.paths }
 
@@ -65,6 +69,11 @@ struct Decode: ParsableCommand {
             }
             guard input.since == nil, input.until == nil else {
                 throw ValidationError("--consume deletes what it reads: it cannot be combined with --since or --until")
+            }
+            guard outputOptions.resolution == nil else {
+                // A window still open when a segment is delivered and deleted
+                // would be lost if the run stopped there.
+                throw ValidationError("--consume cannot hold windows (--resolution) open across the segments it deletes")
             }
             for path in paths where !SegmentDirectory.isDirectory(path) {
                 throw ValidationError("--consume takes directories; '\(path)' is not one")
@@ -105,7 +114,7 @@ struct Decode: ParsableCommand {
         }
         let outputName = output ?? "standard output"
         let buffer = OutputBuffer { bytes in _ = try destination.writeAll(bytes) }
-        var collector = SegmentCollector(range: input.range, stopsAtFirstLoss: input.strict)
+        var collector = SegmentCollector(writer: outputOptions.makeWriter(), range: input.range, stopsAtFirstLoss: input.strict)
         var stopped = false
         // Where the output of the segments delivered so far ends, in a file:
         // a segment whose output could not be made safe is cut back off, so

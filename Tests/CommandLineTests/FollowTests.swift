@@ -234,6 +234,45 @@ struct FollowTests {
         #expect(result.stdout == blocks.bytes(of: 0...1) || result.stdout == blocks.bytes(of: 0...2))
     }
 
+    /// Any output format follows: CSV in 10 s windows comes out as `decode`
+    /// of the same directory gives it, each window once it is closed (a
+    /// prefix while following), the open one at the signal.
+    @Test func formatsAndWindowsFollowAsDecodeGivesThem() throws {
+        let log = try MirroredLog()
+        defer { log.remove() }
+        var blocks = EventBlocks()
+        try log.write(blocks.next())
+        try log.sync()
+        let options = ["--format", "csv", "--resolution", "10s"]
+        let follower = try FollowedRun(["decode", "--follow", "--since", "0"] + options + [log.target.path])
+        for _ in 0..<3 {
+            try log.write(blocks.next())
+            try log.sync()
+        }
+        try log.rotate()
+        try log.write(blocks.next())
+        try log.sync()
+        let whole = try Tool.run(["decode"] + options + [log.target.path])
+        #expect(whole.exitCode == 0, "\(whole.stderrText)")
+        // All but the last window are closed by later events.
+        let lastWindow = try #require(whole.stdout.split(separator: UInt8(ascii: "\n")).last.map { String(decoding: $0, as: UTF8.self) })
+        let lastStart = String(lastWindow.prefix { $0 != "," })
+        let closed = whole.stdout.split(separator: UInt8(ascii: "\n")).filter { !String(decoding: $0, as: UTF8.self).hasPrefix(lastStart + ",") }
+        let closedBytes = Data(closed.map { Data($0) + Data([UInt8(ascii: "\n")]) }.joined())
+        try follower.waitForOutput(count: closedBytes.count, timeout: 20)
+        usleep(600_000)
+        // Before the signal: every closed window, and not the open one's last
+        // event (earlier events of it may be out: a sum that would pass 2^64-1
+        // writes the window's event so far at once).
+        let seen = follower.output
+        #expect(seen.count >= closedBytes.count && seen.count < whole.stdout.count, "\(seen.count) of \(whole.stdout.count) bytes")
+        #expect(whole.stdout.starts(with: seen))
+        let result = try follower.stop(SIGTERM)
+        #expect(result.exitCode == 0, "\(result.stderrText)")
+        #expect(result.stdout == whole.stdout)
+        #expect(result.stderr.isEmpty, "\(result.stderrText)")
+    }
+
     // MARK: Arguments
 
     @Test(arguments: [
