@@ -161,7 +161,8 @@ struct OutputFormatTests {
     /// values fixture appended: sums past 2^64): the columns have the
     /// documented types, and the per-label totals of the CSV, of the JSON
     /// lines, and of windowed CSV all equal the totals read from the JSON lines
-    /// independently. Skipped locally without duckdb; fails in CI.
+    /// independently, and those of `summary --json`. Skipped locally without
+    /// duckdb; fails in CI.
     @Test(.enabled(if: duckDBAvailable || inCI, "the duckdb Python package is missing (PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install duckdb)"))
     func duckDBLoadsTheOutputWithTheDocumentedTypesAndTotals() throws {
         let python = try #require(Self.duckDBPython, "no python3 imports duckdb; in CI .ci/run installs it")
@@ -184,6 +185,9 @@ struct OutputFormatTests {
             try #require(run.exitCode == 0, "\(run.stderrText)")
             files[name] = run.stdout
         }
+        let summary = try Tool.run(["summary", "--json", segments])
+        try #require(summary.exitCode == 0, "\(summary.stderrText)")
+        files["summary.json"] = summary.stdout
         for (name, data) in files { try data.write(to: directory.appendingPathComponent(name)) }
 
         struct Loaded: Decodable {
@@ -194,17 +198,19 @@ struct OutputFormatTests {
             }
             var csv: Table
             var json: Table
+            var summary: [String: [String]]
         }
         let script = Tool.root.appendingPathComponent("Tests/DuckDB/load.py").path
         for (csv, json) in [("plain.csv", "plain.jsonl"), ("window.csv", "window.jsonl")] {
-            let run = try Tool.run([script, directory.appendingPathComponent(csv).path, directory.appendingPathComponent(json).path],
-                                   executable: python)
+            let run = try Tool.run([script, directory.appendingPathComponent(csv).path, directory.appendingPathComponent(json).path,
+                                    directory.appendingPathComponent("summary.json").path], executable: python)
             try #require(run.exitCode == 0, "\(run.stderrText)")
             let loaded = try JSONDecoder().decode(Loaded.self, from: run.stdout)
             #expect(loaded.csv.types == ["t": "BIGINT", "d": "BIGINT", "c": "UTINYINT", "label": "VARCHAR", "tx": "UBIGINT", "rx": "UBIGINT"])
             #expect(loaded.json.types == ["t": "BIGINT", "d": "BIGINT", "c": "UTINYINT", "s": "MAP(VARCHAR, UBIGINT[2])"])
             #expect(loaded.csv.totals == expected, "\(csv)")
             #expect(loaded.json.totals == expected, "\(json)")
+            #expect(loaded.summary == loaded.csv.totals, "summary --json against DuckDB's sums of \(csv)")
             // One CSV row per event and label: as many as the JSON lines' members.
             if csv == "plain.csv" { #expect(loaded.csv.rows == loaded.json.rows) }
         }

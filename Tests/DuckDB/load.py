@@ -3,12 +3,16 @@
 databases") says, and prints what came out as one JSON object:
 
     {"csv": {"types": {"t": "BIGINT", ...}, "rows": N, "totals": {"label": ["tx", "rx"]}},
-     "json": {...}}
+     "json": {...}, "summary": {"label": ["tx", "rx"]}}
 
 Totals are decimal strings (DuckDB sums UBIGINT as HUGEINT, past 2^64).
 Run by Tests/CommandLineTests/OutputFormatTests.swift.
 
-Usage: python3 load.py FILE.csv FILE.jsonl
+Usage: python3 load.py FILE.csv FILE.jsonl [SUMMARY.json]
+
+SUMMARY.json is `sockstat-convert summary --json` of the same input; its
+label totals are passed through as decimal strings (Python reads JSON
+integers past 2^64 exactly).
 """
 import json
 import sys
@@ -25,7 +29,7 @@ def describe(con, source, path):
     return {name: kind for name, kind, *_ in con.execute('DESCRIBE SELECT * FROM ' + source, [path]).fetchall()}
 
 
-def main(csv_path, json_path):
+def main(csv_path, json_path, summary_path=None):
     con = duckdb.connect()
     out = {}
     rows = con.execute('SELECT label, sum(tx), sum(rx), count(*) FROM ' + CSV + ' GROUP BY label', [csv_path]).fetchall()
@@ -38,8 +42,12 @@ def main(csv_path, json_path):
     out['json'] = {'types': describe(con, JSON, json_path),
                    'rows': sum(r[3] for r in rows),
                    'totals': {r[0]: [str(r[1]), str(r[2])] for r in rows}}
+    if summary_path:
+        with open(summary_path) as f:
+            labels = json.load(f)['labels']
+        out['summary'] = {label: [str(v['tx']), str(v['rx'])] for label, v in labels.items()}
     json.dump(out, sys.stdout)
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])
