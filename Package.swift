@@ -93,6 +93,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Units of sockstat-convert's own code (the progress line's timing),
+        // imported from the executable target.
+        .testTarget(name: "ConvertToolTests", dependencies: ["sockstat-convert"]),
         .testTarget(
             name: "CommandLineTests",
             dependencies: ["SockStatStore", "SockStatFormat", "TestSupport"],

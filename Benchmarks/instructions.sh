@@ -42,6 +42,8 @@ count "sockstat-record --replay" "$work/sockstat-record" --dir "$work/replay" --
     --max-total-bytes $((1 << 30))
 count "sockstat-convert encode" "$work/sockstat-convert" encode -i "$work/in.jsonl" -o "$work/encoded"
 count "sockstat-convert decode" "$work/sockstat-convert" "$work/segments"
+count "sockstat-convert decode --format csv" "$work/sockstat-convert" decode --format csv "$work/segments"
+count "sockstat-convert decode --resolution 1s" "$work/sockstat-convert" decode --resolution 1s "$work/segments"
 if [ -n "${KEEP:-}" ]; then
     mkdir -p "$KEEP" && cp "$work"/*.callgrind "$KEEP"/
     echo

@@ -82,6 +82,25 @@ def sources():
         line(I64MIN, 0, False, {'b': [U64MAX, U64MAX]}),
         line(I64MAX, I64MAX, False, {}),
     ])
+    # For decode --resolution (Spec/OUTPUT.md): sums that would pass 2^64-1 in one
+    # window, cellular beside non-cellular, an event with no labels, time going
+    # back to a window already written, and windows of negative t.
+    W = 1764288339000
+    s['windows-and-overflow'] = ''.join([
+        line(W, 100, False, {'a': [U64MAX - 5, 1], 'b': [1, 2]}),
+        line(W + 100, 100, False, {'a': [5, 1]}),
+        line(W + 200, 100, False, {'a': [1, 0], 'b': [3, 3]}),
+        line(W + 300, 100, True, {'a': [U64MAX, U64MAX]}),
+        line(W + 400, 100, True, {'a': [0, 1]}),
+        line(W + 500, 100, False, {}),
+        line(W + 1000, 100, False, {'a': [U64MAX, 0]}),
+        line(W + 950, 100, False, {'b': [1, 1]}),
+        line(W + 999, 100, True, {}),
+        line(-1001, 100, False, {'n': [1, 1]}),
+        line(-1000, 100, False, {'n': [2, 2]}),
+        line(-1, 100, False, {'n': [4, 4]}),
+        line(0, 100, False, {'n': [8, 8]}),
+    ])
     s['several-blocks'] = workload(0.02, 7)
     s['several-segments'] = workload(0.3, 8)
     return s
@@ -243,7 +262,31 @@ def main():
                 f.write(err)
             with open(os.path.join(d, mode + '.exit'), 'w') as f:
                 f.write('%d\n' % code)
+    # Golden output of decode --format and --resolution (Spec/OUTPUT.md), written by the
+    # independent implementation in Spec/conformance (no Swift involved): FORMAT.EXT is
+    # `--format EXT`, window-DURATION.EXT is `--resolution DURATION --format EXT`.
+    output = os.path.join(HERE, '..', 'Spec', 'conformance', 'sslog_output.py')
+    for name, files in OUTPUTS.items():
+        d = os.path.join(HERE, name)
+        for file in files:
+            stem, ext = file.rsplit('.', 1)
+            args = ['--format', ext]
+            if stem.startswith('window-'):
+                args += ['--resolution', stem[len('window-'):]]
+            p = subprocess.run([sys.executable, output] + args + ['input.sslog'], cwd=d, capture_output=True, check=True)
+            with open(os.path.join(d, file), 'wb') as f:
+                f.write(p.stdout)
     shutil.rmtree(work, ignore_errors=True)
+
+
+# Which intact cases have golden --format/--resolution output, and which.
+OUTPUTS = {
+    'cellular': ['format.csv', 'format.tsv', 'window-1s.jsonl', 'window-1s.csv'],
+    'unicode-labels': ['format.csv', 'format.tsv', 'window-1s.jsonl'],
+    'extreme-values': ['format.csv', 'format.tsv', 'window-1d.jsonl', 'window-1ms.jsonl'],
+    'windows-and-overflow': ['format.csv', 'window-1s.jsonl', 'window-1s.csv', 'window-1s.tsv', 'window-1000ms.jsonl'],
+    'several-blocks': ['format.csv', 'window-10s.jsonl', 'window-1m.csv'],
+}
 
 
 if __name__ == '__main__':

@@ -113,6 +113,31 @@ enum FileIO {
         return bytes
     }
 
+    /// Appends the bytes of `fd` from `offset` up to `end` (fewer if the
+    /// file is shorter now) to `bytes`, reading at those offsets.
+    static func append(_ fd: FileDescriptor, from offset: Int, upTo end: Int, to bytes: inout [UInt8],
+                       path: String) throws(StoreError) {
+        var position = offset
+        while position < end {
+            let start = bytes.count
+            let want = min(end - position, 1 << 22)
+            bytes.append(contentsOf: repeatElement(0, count: want))
+            let got: Int
+            do {
+                got = try bytes.withUnsafeMutableBytes { buffer in
+                    try fd.read(fromAbsoluteOffset: Int64(position),
+                                into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]), retryOnInterrupt: true)
+                }
+            } catch {
+                bytes.removeLast(want)
+                throw StoreError(.read, path: path, "read failed", error as? Errno ?? .ioError)
+            }
+            bytes.removeLast(want - got)
+            if got == 0 { return }
+            position += got
+        }
+    }
+
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: FileDescriptor, _ bytes: [UInt8], path: String) throws(StoreError) {
         do {
@@ -159,6 +184,12 @@ enum FileIO {
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
+    }
+
+    /// The size of the file at `path`, following a symbolic link.
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 
     /// Whether `path` is a directory.

@@ -215,7 +215,25 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     /// - Throws: what `output`'s sink throws.
     public mutating func read(_ bytes: [UInt8], path: String, to output: OutputBuffer,
                               notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
-        let key = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: path, sequence: $0) }
+        try read(bytes, path: path, resuming: nil, growing: false, to: output, notes: notes)
+    }
+
+    /// Reads one segment's bytes, named `path` in notes, from where an
+    /// earlier read of it stood (`resuming`, that read's
+    /// `Outcome.resumption`; nil reads it from the start, as a new segment).
+    /// While `growing` (a writer may still append to it) its end is not
+    /// taken as the segment's: a torn tail is not noted, and damage that
+    /// runs to the end is held back until more is written or the segment
+    /// is read as closed (`SegmentDecoder.decode(_:resuming:growing:range:to:onDamage:)`).
+    /// Nil when the file was refused or skipped as a duplicate.
+    ///
+    /// - Throws: what `output`'s sink throws.
+    public mutating func read(_ bytes: [UInt8], path: String, resuming: SegmentReader.Resumption?, growing: Bool,
+                              to output: OutputBuffer,
+                              notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
+        // A segment read before (resumed) is checked for duplicates once, when first read.
+        let key = resuming != nil ? nil
+            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: path, sequence: $0) }
         if let key, let first = seen[key] {
             _ = note(CollectionNote(.duplicate, path: path, "segment \(key.sequence) already read from \(first); skipped"), notes)
             return nil
@@ -224,7 +242,7 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
         var damageNotes: [CollectionNote] = []
         let outcome: SegmentDecoder<Writer>.Outcome
         do {
-            outcome = try decoder.decode(bytes, range: range, to: output) { damage in
+            outcome = try decoder.decode(bytes, resuming: resuming, growing: growing, range: range, to: output) { damage in
                 damageNotes.append(CollectionNote(.damage, path: path, damage.description))
                 notes(damageNotes[damageNotes.count - 1])
                 return !stops
@@ -235,7 +253,7 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
         }
         if !damageNotes.isEmpty { lostEvents = true }
         if let key { seen[key] = path }
-        if outcome.tornTail > 0 {
+        if outcome.tornTail > 0, !growing {
             let what = outcome.zeroFilledTail ? "zero-filled tail" : "incomplete last block"
             notes(CollectionNote(.tornTail, path: path,
                                  "offset \(bytes.count - outcome.tornTail): \(what) (torn write), \(outcome.tornTail) bytes ignored"))
@@ -244,7 +262,7 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     }
 
     /// Records and passes on a note; returns whether to go on.
-    private mutating func note(_ note: CollectionNote, _ notes: (CollectionNote) -> Void) -> Bool {
+    mutating func note(_ note: CollectionNote, _ notes: (CollectionNote) -> Void) -> Bool {
         if note.losesEvents { lostEvents = true }
         notes(note)
         return !(stopsAtFirstLoss && note.losesEvents)

@@ -22,6 +22,9 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
         public var header: SegmentHeader?
         /// Whether `onDamage` said to stop (the segment was not read to its end).
         public var stopped = false
+        /// Where the read stopped: a later read of the same segment, grown
+        /// since, goes on from here (`decode(_:resuming:growing:range:to:onDamage:)`).
+        public var resumption: SegmentReader.Resumption?
 
         @usableFromInline init() {}
     }
@@ -47,7 +50,34 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
     @inlinable
     public mutating func decode(_ bytes: [UInt8], range: TimeRange = TimeRange(), to output: OutputBuffer,
                                 onDamage: (Damage) -> Bool) throws -> Outcome {
-        var reader = try SegmentReader(bytes: bytes)
+        try decode(bytes, resuming: nil, growing: false, range: range, to: output, onDamage: onDamage)
+    }
+
+    /// Decodes `bytes`, a segment a writer may still be appending to, from
+    /// where an earlier read of it stood (`resuming`, from
+    /// `Outcome.resumption`; nil reads from the start), writing the events
+    /// in `range` to `output`.
+    ///
+    /// While `growing`, the end of the bytes is not the end of the segment:
+    /// a torn tail is a block being written, and a damaged region that runs
+    /// to the end may hold one too (the frame after the damage may not be
+    /// written yet). Neither is passed to `onDamage` (a torn tail is still
+    /// in `Outcome.tornTail`); `Outcome.resumption` stands before it, so
+    /// that the next read of the longer file looks at it again.
+    ///
+    /// - Throws: `SegmentError` when the bytes are not a readable segment
+    ///   (or have grown past the largest one a reader accepts); rethrows
+    ///   what `output`'s sink throws.
+    @inlinable
+    public mutating func decode(_ bytes: [UInt8], resuming resumption: SegmentReader.Resumption?, growing: Bool,
+                                range: TimeRange = TimeRange(), to output: OutputBuffer,
+                                onDamage: (Damage) -> Bool) throws -> Outcome {
+        var reader: SegmentReader
+        if let resumption {
+            reader = try SegmentReader(bytes: bytes, resuming: resumption)
+        } else {
+            reader = try SegmentReader(bytes: bytes)
+        }
         var outcome = Outcome()
         outcome.header = reader.header
         while true {
@@ -55,14 +85,22 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
             case .block:
                 outcome.events += try writer.write(block, to: output, range: range)
             case .damage(let damage):
+                // Bad bytes up to the end, where the reader stands: perhaps
+                // a damaged block and the start of the next one being written.
+                if growing, damage.offset + damage.length == bytes.count, damage.offset == reader.resumption.offset {
+                    outcome.resumption = reader.resumption
+                    return outcome
+                }
                 outcome.damage += 1
                 if !onDamage(damage) {
                     outcome.stopped = true
+                    outcome.resumption = reader.resumption
                     return outcome
                 }
             case .end(let tornTail):
                 outcome.tornTail = tornTail
                 outcome.zeroFilledTail = reader.zeroFilledTail
+                outcome.resumption = reader.resumption
                 return outcome
             }
         }

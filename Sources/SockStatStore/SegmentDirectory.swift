@@ -65,6 +65,12 @@ public enum SegmentDirectory: Sendable {
         return files
     }
 
+    /// The size in bytes of the file at `path` (following a symbolic
+    /// link), or nil when it cannot be looked at.
+    public static func fileSize(_ path: String) -> Int? {
+        FileIO.fileSize(path)
+    }
+
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool {
         FileIO.exists(path)

@@ -59,19 +59,59 @@ enum SegmentReading {
     /// Reads `inputs` through `collector` into `output`, then finishes the
     /// writer and flushes.
     ///
-    /// - Parameter observe: sees every note after it is reported (summary
-    ///   counts the damage it skipped).
+    /// Inputs are read one at a time; over more than `ProgressLine.threshold`
+    /// bytes, with standard error a terminal, a progress line shows how far
+    /// it got (erased at the end, and around each note).
+    ///
+    /// - Parameters:
+    ///   - showsProgress: false when the output goes to the same terminal
+    ///     (its lines would be glued to the progress line).
+    ///   - observe: sees every note after it is reported (summary counts
+    ///     the damage it skipped).
     /// - Returns: false when `--strict` stopped the read at damage.
     /// - Throws: what the output's sink throws.
     static func read<Writer>(_ inputs: [SegmentInput], with collector: inout SegmentCollector<Writer>,
-                             to output: OutputBuffer, observe: (CollectionNote) -> Void = { _ in }) throws -> Bool {
-        let finished = try collector.read(inputs, to: output, notes: { note in
-            report(note)
-            observe(note)
-        })
+                             to output: OutputBuffer, showsProgress: Bool = true,
+                             observe: (CollectionNote) -> Void = { _ in }) throws -> Bool {
+        let finished = try forEach(inputs, showsProgress: showsProgress) { input, notes in
+            try collector.read([input], to: output, notes: { note in
+                notes(note)
+                observe(note)
+            })
+        }
         try collector.finish(to: output)
         try output.flush()
         return finished
+    }
+
+    /// Calls `body` for each of `inputs` in turn with the notes function to
+    /// use, keeping a progress line (`ProgressLine`) on standard error when
+    /// it is a terminal and the inputs are larger than
+    /// `ProgressLine.threshold`: the loop `decode`, `summary` and `report`
+    /// share.
+    ///
+    /// - Parameter body: reads one input; returns false to stop (`--strict`).
+    /// - Returns: false when `body` stopped the loop.
+    static func forEach(_ inputs: [SegmentInput], showsProgress: Bool = true,
+                        _ body: (SegmentInput, _ notes: (CollectionNote) -> Void) throws -> Bool) rethrows -> Bool {
+        let sizes = inputs.map { input -> Int in
+            switch input {
+            case .file(let path): SegmentDirectory.fileSize(path) ?? 0
+            case .prefix(_, let bytes): bytes
+            case .standardInput: 0
+            }
+        }
+        let progress = showsProgress ? ProgressLine.forStandardError(totalBytes: sizes.reduce(0, +),
+                                                                     totalSegments: inputs.count) : nil
+        defer { progress?.finish() }
+        let notes: (CollectionNote) -> Void = { note in
+            if let progress { progress.interrupt { report(note) } } else { report(note) }
+        }
+        for (input, size) in zip(inputs, sizes) {
+            guard try body(input, notes) else { return false }
+            progress?.advance(bytes: size)
+        }
+        return true
     }
 
     /// Throws the exit code for what the read met: 2 stopped at damage

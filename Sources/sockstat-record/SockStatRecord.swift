@@ -17,7 +17,9 @@ struct SockStatRecord: ParsableCommand {
         abstract: "Record this host's interface byte counters at 10 Hz into rotating segment files.",
         discussion: """
             Records until --duration ends or SIGINT/SIGTERM, then writes what is buffered, closes \
-            the segment and prints a one-line summary on standard error. With --replay, records \
+            the segment and prints a one-line summary on standard error, then (recording this host) \
+            a closing line naming the interfaces watched, for how long, whether any moved a byte, \
+            and which were left out. With --replay, records \
             canonical JSON lines replayed on a virtual clock instead (for tests and demos). \
             Read the result with: sockstat-convert DIR. \
             Exit codes: 0 success; 1 recorded with losses (events dropped or labels refused); 64 usage error; \
@@ -96,10 +98,11 @@ struct SockStatRecord: ParsableCommand {
         let options = recorderOptions
         let logger = Logger(label: "sockstat-record")
         let metrics: RecorderMetrics
+        var watched: (seen: InterfaceCounters.Seen, seconds: Double)?
         if let replay {
             metrics = try record(replaying: replay, options: options, logger: logger)
         } else {
-            metrics = try recordInterfaces(options: options, logger: logger)
+            (metrics, watched) = try recordInterfaces(options: options, logger: logger)
         }
         let perEvent = metrics.events > 0 ? Double(metrics.bytes) / Double(metrics.events) : 0
         let hundredths = Int((perEvent * 100).rounded())
@@ -109,16 +112,41 @@ struct SockStatRecord: ParsableCommand {
             + "\(metrics.segmentsDeleted) deleted by retention, \(plural(metrics.counterResets, "counter reset")), "
             + "\(plural(metrics.eventsDropped, "event")) dropped, \(plural(metrics.labelsRefused, "label")) refused, "
             + "\(plural(metrics.eventsSplit, "event")) split, \(plural(metrics.writeErrors, "write error"))")
+        if let watched {
+            report(Self.watchedLine(watched.seen, seconds: watched.seconds, events: metrics.events))
+        }
         // Events dropped or labels refused: what was recorded is not all there was.
         if metrics.eventsDropped > 0 || metrics.labelsRefused > 0 { throw ExitCode(1) }
     }
 
-    private func recordInterfaces(options: RecorderOptions, logger: Logger) throws -> RecorderMetrics {
+    /// The closing line of a recording of this host: which interfaces were
+    /// watched and for how long, whether anything moved, and what was left
+    /// out ("watched eth0, wlan0 for 10.0 s (lo left out; --exclude-interfaces '' to include it)").
+    static func watchedLine(_ seen: InterfaceCounters.Seen, seconds: Double, events: Int) -> String {
+        let shown = 8
+        var line = "watched "
+        switch seen.watched.count {
+        case 0: line += "no interfaces"
+        case ...shown: line += seen.watched.joined(separator: ", ")
+        default: line += seen.watched.prefix(shown).joined(separator: ", ") + " and \(seen.watched.count - shown) more"
+        }
+        let tenths = Int((seconds * 10).rounded())
+        line += " for \(tenths / 10).\(tenths % 10) s"
+        if events == 0 { line += ": no traffic, nothing recorded" }
+        if !seen.excluded.isEmpty {
+            let them = seen.excluded.count == 1 ? "it" : "them"
+            line += " (\(seen.excluded.joined(separator: ", ")) left out; --exclude-interfaces '' to include \(them))"
+        }
+        return line
+    }
+
+    private func recordInterfaces(options: RecorderOptions, logger: Logger) throws
+        -> (RecorderMetrics, (seen: InterfaceCounters.Seen, seconds: Double)) {
         var sourceOptions = InterfaceCounters.Options()
         sourceOptions.cellularPatterns = try InterfacePattern.list(cellularInterfaces)
         sourceOptions.excludedPatterns = excludeInterfaces.isEmpty ? [] : try InterfacePattern.list(excludeInterfaces)
-        let recorder = try makeRecorder(source: InterfaceCounters(options: sourceOptions), options: options,
-                                        clock: SystemClock(), logger: logger)
+        let interfaces = InterfaceCounters(options: sourceOptions)
+        let recorder = try makeRecorder(source: interfaces, options: options, clock: SystemClock(), logger: logger)
         let finished = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
@@ -132,6 +160,7 @@ struct SockStatRecord: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        let started = SystemClock().now().monotonicMilliseconds
         recorder.start()
         if let duration {
             _ = finished.wait(timeout: .now() + .milliseconds(Int(duration * 1000)))
@@ -144,7 +173,8 @@ struct SockStatRecord: ParsableCommand {
             report("the last block was still being written after \(options.shutdownTimeoutMilliseconds) ms; exiting")
             throw ExitCode(1)
         }
-        return recorder.metrics
+        let seconds = Double(SystemClock().now().monotonicMilliseconds &- started) / 1000
+        return (recorder.metrics, (interfaces.seen, seconds))
     }
 
     private func record(replaying path: String, options: RecorderOptions, logger: Logger) throws -> RecorderMetrics {

@@ -119,6 +119,13 @@ struct RecordCommandTests {
         #expect(!lines.isEmpty)
         #expect(lines.allSatisfy { $0.hasPrefix(#"{"t":"#) })
         #expect(lines.contains { $0.contains(#""lo":["#) })
+        // Nothing left out, loopback watched and moving.
+        let closing = closingLine(run)
+        #expect(closing.hasPrefix("sockstat-record: watched "), "\(closing)")
+        #expect(closing.contains("lo"), "\(closing)")
+        #expect(!closing.contains("left out") && !closing.contains("no traffic"), "\(closing)")
+        let seconds = try #require(watchedSeconds(closing), "\(closing)")
+        #expect(seconds >= 1.5 && seconds < 5, "\(closing)")
     }
 
     /// The summary counts in words a person reads: 1 block, 2 blocks.
@@ -212,6 +219,67 @@ struct RecordCommandTests {
             let all = afterRestart.stdout.split(separator: UInt8(ascii: "\n"))
             #expect(Array(all) == Array(recorded) + Array(lines[cut...]), "round \(round): restart did not go on")
         }
+    }
+
+    /// The interfaces of this host, in /proc/net/dev order (a reader of its own).
+    private func hostInterfaces() throws -> [String] {
+        let text = try String(contentsOfFile: "/proc/net/dev", encoding: .utf8)
+        return text.split(separator: "\n").dropFirst(2).compactMap { line in
+            line.split(separator: ":", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    /// The recorder's closing line: its last line on stderr.
+    private func closingLine(_ run: ToolRun) -> String {
+        String(run.stderrText.split(separator: "\n").last ?? "")
+    }
+
+    /// How long the closing line says it watched.
+    private func watchedSeconds(_ line: String) -> Double? {
+        guard let range = line.range(of: " for ") else { return nil }
+        return Double(line[range.upperBound...].prefix { $0 == "." || $0.isNumber })
+    }
+
+    /// On an idle host the closing line still says what was watched, for
+    /// how long, and what was left out; it names the interfaces this host has.
+    @Test func theClosingLineNamesTheInterfacesWatchedAndWhatWasLeftOut() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try Tool.run(["--dir", directory.appendingPathComponent("logs").path, "--duration", "0.5"],
+                               executable: Tool.record)
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        let interfaces = try hostInterfaces()
+        let watched = interfaces.filter { $0 != "lo" }
+        let line = closingLine(run)
+        let names = watched.isEmpty ? "no interfaces"
+            : watched.count <= 8 ? watched.joined(separator: ", ")
+            : watched.prefix(8).joined(separator: ", ") + " and \(watched.count - 8) more"
+        #expect(line.hasPrefix("sockstat-record: watched \(names) for "), "\(line)")
+        let seconds = try #require(watchedSeconds(line), "\(line)")
+        #expect(seconds >= 0.5 && seconds < 10, "\(line)")
+        if interfaces.contains("lo") {
+            #expect(line.hasSuffix(" (lo left out; --exclude-interfaces '' to include it)"), "\(line)")
+        }
+        // Whether it says "no traffic" follows from the events it counted.
+        let events = run.stderrText.contains(" 0 events, ")
+        #expect(line.contains(": no traffic, nothing recorded") == events, "\(run.stderrText)")
+    }
+
+    /// With every interface left out nothing can move: the line says so,
+    /// and names what was left out.
+    @Test func withEveryInterfaceLeftOutTheClosingLineSaysNoTraffic() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try Tool.run(["--dir", directory.appendingPathComponent("logs").path, "--duration", "0.3",
+                                "--exclude-interfaces", "*"], executable: Tool.record)
+        #expect(run.exitCode == 0, "\(run.stderrText)")
+        let interfaces = try hostInterfaces()
+        let them = interfaces.count == 1 ? "it" : "them"
+        let line = closingLine(run)
+        #expect(line.hasPrefix("sockstat-record: watched no interfaces for "), "\(line)")
+        #expect(line.hasSuffix(": no traffic, nothing recorded (\(interfaces.joined(separator: ", ")) left out; "
+                               + "--exclude-interfaces '' to include \(them))"), "\(line)")
+        #expect(run.stderrText.contains(" 0 events, "))
     }
 
     /// Loopback traffic for a few seconds: a UDP socket sending to itself.

@@ -219,6 +219,40 @@ struct InterfaceCountersTests {
         #expect(storage(after.labels[2]) == storage(before.labels[1]))
     }
 
+    /// What a closing summary names: every interface any read recorded
+    /// (one that appeared mid-run, one that went away) and every one left
+    /// out, each once, in the order first met.
+    @Test func seenNamesEveryInterfaceAnyReadMetEachOnce() throws {
+        let fixtures = FixtureDirectory()
+        var options = fixtures.options()
+        options.excludedPatterns = ["lo", "docker*"]
+        let source = InterfaceCounters(options: options)
+        #expect(source.seen == InterfaceCounters.Seen())
+        var snapshot = CounterSnapshot()
+        let reads = [
+            [devLine("lo", rx: 1, tx: 1), devLine("eth0", rx: 1, tx: 1)],
+            [devLine("lo", rx: 2, tx: 2), devLine("eth0", rx: 2, tx: 2), devLine("wlan0", rx: 1, tx: 1)],
+            [devLine("docker0", rx: 1, tx: 1), devLine("wlan0", rx: 2, tx: 2)],  // eth0 gone
+            [devLine("eth0", rx: 3, tx: 3), devLine("wlan0", rx: 3, tx: 3), devLine("docker0", rx: 2, tx: 2)],
+        ]
+        var recorded: [String] = [], leftOut: [String] = []
+        for lines in reads {
+            fixtures.write("dev", devHeader + lines.joined())
+            try source.read(into: &snapshot)
+            for label in snapshot.labels.map(\.description) where !recorded.contains(label) { recorded.append(label) }
+            for line in lines {
+                let name = String(line.split(separator: ":")[0]).trimmingSpaces
+                if options.excludedPatterns.contains(where: { $0.matches(name) }), !leftOut.contains(name) {
+                    leftOut.append(name)
+                }
+            }
+        }
+        #expect(source.seen.watched == recorded)
+        #expect(source.seen.watched == ["eth0", "wlan0"])
+        #expect(source.seen.excluded == leftOut)
+        #expect(source.seen.excluded == ["lo", "docker0"])
+    }
+
     @Test func aDevicesFileLargerThanTheFirstBufferIsReadWhole() throws {
         let fixtures = FixtureDirectory()
         let count = 3_000
@@ -566,4 +600,8 @@ struct InterfacePatternTests {
         #expect(error?.code == .emptyItem)
         #expect(error?.description == "item \(item) of \"\(text)\" is empty; give patterns separated by commas")
     }
+}
+
+private extension String {
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }

@@ -71,20 +71,8 @@ public struct CanonicalJSONBlockWriter: DecodedBlockWriter, Sendable {
 
         // Entries in bytewise label order; the writer stores them sorted, so
         // sorting is needed only for blocks written by someone else.
-        var sorted = true
-        if end - first > 1 {
-            var previous = block.labelRank[Int(block.entrySlots[first])]
-            for entry in (first + 1)..<end {
-                let rank = block.labelRank[Int(block.entrySlots[entry])]
-                if rank < previous { sorted = false; break }
-                previous = rank
-            }
-        }
-        if !sorted {
-            order.removeAll(keepingCapacity: true)
-            order.append(contentsOf: Int32(first)..<Int32(end))
-            order.sort { block.labelRank[Int(block.entrySlots[Int($0)])] < block.labelRank[Int(block.entrySlots[Int($1)])] }
-        }
+        let sorted = block.entriesAreInLabelOrder(first..<end)
+        if !sorted { block.sortEntriesByLabel(first..<end, into: &order) }
         for position in first..<end {
             let entry = sorted ? position : Int(order[position - first])
             let slot = Int(block.entrySlots[entry])

@@ -62,6 +62,28 @@ public struct DecodedBlock: Sendable {
     /// The rank of the label in `slot` among the block's labels in bytewise order (0 first).
     @inlinable public func labelRank(slot: Int) -> Int { Int(labelRank[slot]) }
 
+    /// Whether `entries` are in bytewise label order, as our writer stores
+    /// them (then output needs no sorting).
+    @inline(__always)
+    func entriesAreInLabelOrder(_ entries: Range<Int>) -> Bool {
+        guard entries.count > 1 else { return true }
+        var previous = labelRank[Int(entrySlots[entries.lowerBound])]
+        for entry in (entries.lowerBound + 1)..<entries.upperBound {
+            let rank = labelRank[Int(entrySlots[entry])]
+            if rank < previous { return false }
+            previous = rank
+        }
+        return true
+    }
+
+    /// Fills `order` with `entries` in bytewise label order (for blocks
+    /// written by someone else): `order[k]` is the k-th entry to write.
+    func sortEntriesByLabel(_ entries: Range<Int>, into order: inout [Int32]) {
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: Int32(entries.lowerBound)..<Int32(entries.upperBound))
+        order.sort { labelRank[Int(entrySlots[Int($0)])] < labelRank[Int(entrySlots[Int($1)])] }
+    }
+
     mutating func reset() {
         times.removeAll(keepingCapacity: true)
         durations.removeAll(keepingCapacity: true)

@@ -4,7 +4,9 @@
 /// Reading (`SegmentReader`, the store's `SegmentDecoder` and
 /// `SegmentCollector`, `sockstat-convert decode`, a recorder's drain) hands
 /// every intact block to one writer, so a new output format is one new type.
-/// `CanonicalJSONBlockWriter` writes canonical JSON lines, the default.
+/// `CanonicalJSONBlockWriter` writes canonical JSON lines, the default;
+/// `DelimitedTextBlockWriter` CSV and TSV; `WindowingBlockWriter` merges
+/// events into windows and hands them to any of them (`Spec/OUTPUT.md`).
 ///
 /// A writer may keep state from block to block (a table header written
 /// once, events merged into windows); `finish(to:)` is called once, after

@@ -247,6 +247,26 @@ public enum CanonicalJSON: Sendable {
 /// UTF-8 decoding with exactly the acceptance rules of Go's `utf8.DecodeRune`,
 /// shared by the encoder and the parser so both treat invalid bytes alike.
 enum GoUTF8 {
+    /// Appends `bytes` with each byte `decodeRune` rejects replaced by U+FFFD
+    /// (`EF BF BD`): the text canonical JSON gives a label, unescaped, which
+    /// the CSV and TSV writers write.
+    static func appendReplacingInvalid<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        let source = Array(bytes)
+        source.withUnsafeBytes { raw in
+            var index = 0
+            while index < raw.count {
+                let (_, length) = decodeRune(raw, at: index)
+                if length == 0 {
+                    out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                    index += 1
+                } else {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index..<(index + length)]))
+                    index += length
+                }
+            }
+        }
+    }
+
     /// Decodes the sequence at `index` (which must be in bounds).
     ///
     /// Returns the scalar and its length (1...4), or length 0 where Go returns

@@ -52,6 +52,43 @@ public struct SegmentReader: Sendable {
     /// Whether the torn tail reported by `.end` was all zeros.
     public private(set) var zeroFilledTail = false
 
+    /// Where a reader stands between steps: enough to go on reading a
+    /// longer copy of the same segment (one a writer has appended blocks to
+    /// since) where this read stopped, without reading its blocks again.
+    public struct Resumption: Hashable, Sendable {
+        /// The offset of the next frame to read: after the last complete
+        /// block or skipped region (a torn tail, or damage that may be a
+        /// block still being written, starts here).
+        public fileprivate(set) var offset: Int
+        fileprivate var header: SegmentHeader?
+        fileprivate var sequence: UInt64?
+        fileprivate var lastBlockIndex: UInt64?
+    }
+
+    /// Where the next step starts (see `init(bytes:resuming:)`).
+    public var resumption: Resumption {
+        Resumption(offset: position, header: header, sequence: sequence, lastBlockIndex: lastBlockIndex)
+    }
+
+    /// Goes on reading `bytes`, the same segment as the read that gave
+    /// `resumption` and at least as long, from where that read stood: its
+    /// header (or its damage) and the blocks before `resumption.offset` are
+    /// not read again, and the order of block indexes is checked from the
+    /// last block it read on.
+    ///
+    /// - Throws: `SegmentError` when the bytes have grown past the largest
+    ///   segment a reader accepts.
+    public init(bytes: [UInt8], resuming resumption: Resumption) throws(SegmentError) {
+        guard bytes.count <= FormatLimits.maxSegmentBytes else {
+            throw SegmentError(.tooLarge, offset: 0, "segment of \(bytes.count) bytes exceeds \(FormatLimits.maxSegmentBytes)")
+        }
+        self.bytes = bytes
+        self.header = resumption.header
+        self.sequence = resumption.sequence
+        self.lastBlockIndex = resumption.lastBlockIndex
+        self.position = min(resumption.offset, bytes.count)
+    }
+
     /// Starts reading `bytes`, a whole segment file.
     ///
     /// - Throws: `SegmentError` when the bytes are not a segment (empty, bad

@@ -119,6 +119,25 @@ public final class InterfaceCounters: CounterSource {
             try state.read(options: options, into: &snapshot)
         }
     }
+
+    /// The interfaces the reads so far met, each once in the order first
+    /// met: an interface that appeared mid-run counts, one that went away
+    /// stays.
+    public struct Seen: Hashable, Sendable {
+        /// Interfaces recorded (their counters read).
+        public var watched: [String] = []
+        /// Interfaces left out by `Options.excludedPatterns`.
+        public var excluded: [String] = []
+    }
+
+    /// The interfaces the reads so far met (for a closing summary: what
+    /// was watched, and what was left out).
+    public var seen: Seen {
+        state.withLock { state in
+            Seen(watched: state.watched.map(\.description),
+                 excluded: state.excludedNames.map { String(decoding: $0, as: UTF8.self) })
+        }
+    }
 }
 
 /// The buffers and label cache kept between reads.
@@ -137,6 +156,13 @@ private struct InterfaceReaderState: Sendable {
     /// `maxRememberedRefusals`, refusals are counted each time they are met.
     var refusedNames: Set<[UInt8]> = []
     var refusalsNotRemembered = 0
+    /// Every label recorded so far, in the order first met (`watched` as
+    /// a set, to add each once). Grows only when an interface is new.
+    var watched: [Label] = []
+    var everWatched: Set<Label> = []
+    /// Every excluded name met so far, in the order first met (a few; a
+    /// poll compares bytes and allocates nothing once they are known).
+    var excludedNames: [[UInt8]] = []
     static let maxRememberedRefusals = 4096
 
     init(options: Options) {
@@ -182,7 +208,12 @@ private struct InterfaceReaderState: Sendable {
         var hint = 0
         for entry in ProcNetDev.entries(in: text) {
             let name = text[entry.name]
-            guard !options.excludedPatterns.contains(where: { $0.matches(name) }) else { continue }
+            guard !options.excludedPatterns.contains(where: { $0.matches(name) }) else {
+                if !excludedNames.contains(where: { $0.elementsEqual(name) }), excludedNames.count < Self.maxRememberedRefusals {
+                    excludedNames.append(Array(name))
+                }
+                continue
+            }
             // The format cannot store a longer label, and one such label in
             // a snapshot makes the recorder drop the whole event, every poll.
             guard name.count <= FormatLimits.maxLabelBytes else {
@@ -205,6 +236,7 @@ private struct InterfaceReaderState: Sendable {
                 // repeats of names that were not cached.
                 label = Label(bytes: Array(name))
                 guard created.insert(label).inserted else { continue }
+                if everWatched.count < Self.maxRememberedRefusals, everWatched.insert(label).inserted { watched.append(label) }
             }
             recorded.append(label)
             snapshot.append(label, tx: entry.tx, rx: entry.rx)
