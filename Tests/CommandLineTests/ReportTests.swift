@@ -224,6 +224,35 @@ enum ReportLogs {
         #expect(series.compactMap { ($0["bytes"] as? String).flatMap { UInt64($0) } }.reduce(0, +) == all)
     }
 
+    /// Times and durations at the ends of Int64 (a hostile log): no trap, no
+    /// endless axis, and with a browser the page still draws and zooms.
+    @Test func timesAtTheEndsOfInt64NeitherTrapNorHang() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("log")
+        let writer = try SegmentLogWriter(directory: log.path, options: SegmentLogOptions())
+        let events = [
+            Event(time: .min, duration: .max, counts: [LabelCounts(label: Label("a"), tx: .max, rx: 1)]),
+            Event(time: .min + 1_000, duration: -5, isCellular: true, counts: [LabelCounts(label: Label("a"), tx: .max, rx: .max)]),
+            Event(time: 0, duration: .min, counts: []),
+            Event(time: .max, duration: .max, isCellular: true, counts: [LabelCounts(label: Label("b"), tx: 1, rx: 2)]),
+        ]
+        for event in events { try writer.append(event) }
+        try writer.close()
+        let page = directory.appendingPathComponent("report.html"), svg = directory.appendingPathComponent("overview.svg")
+        let report = try Tool.run(["report", "-o", page.path, "--svg", svg.path, log.path])
+        #expect(report.exitCode == 0, "\(report.stderrText)")
+        #expect(try Self.pageData(page)["events"] as? Int == events.count)
+        let parse = try Browser.python(["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", svg.path])
+        #expect(parse.exitCode == 0, "\(parse.stderrText)")
+        guard Browser.isAvailable || Browser.required else { return }
+        let summary = try Tool.run(["summary", "--json", log.path])
+        let expected = directory.appendingPathComponent("summary.json")
+        try summary.stdout.write(to: expected)
+        let check = try Browser.check(page, expected: expected, screenshots: directory.appendingPathComponent("shots"))
+        #expect(check.exitCode == 0, "\(check.stderrText)")
+    }
+
     @Test func damageIsSkippedNamedAndCountedOnThePage() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -123,11 +123,15 @@ enum OverviewSVG {
         svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(txBase + 0.5))\" y2=\"\(number(txBase + 0.5))\" stroke=\"#8d939e\"/>"
         svg += "<line x1=\"\(number(left))\" x2=\"\(number(left + plotWidth))\" y1=\"\(number(rxTop - 0.5))\" y2=\"\(number(rxTop - 0.5))\" stroke=\"#8d939e\"/>\n"
         let steps: [Double] = [1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5, 216e5, 432e5, 864e5, 1728e5, 6048e5, 2592e6, 31536e6]
-        let step = steps.first { $0 / span * plotWidth >= 110 } ?? steps[steps.count - 1]
+        // Past years, tenfold steps: a hostile range of 10^11 years gets a dozen ticks too.
+        var step = steps.first { $0 / span * plotWidth >= 110 } ?? steps[steps.count - 1]
+        while step / span * plotWidth < 110 { step *= 10 }
         var tick = (viewStart / step).rounded(.up) * step
         var previousDay = ""
         while tick <= viewStart + span {
-            let text = utcText(Int64(tick))
+            defer { tick += step }
+            guard let milliseconds = Int64(exactly: tick.rounded()) else { continue }
+            let text = utcText(milliseconds)
             let day = String(text.prefix(10))
             svg += "<line x1=\"\(number(x(tick)))\" x2=\"\(number(x(tick)))\" y1=\"\(number(txBase))\" y2=\"\(number(txBase + 4))\" stroke=\"#8d939e\"/>"
             let clock = step < 60_000 ? String(text.dropFirst(11)) : String(text.dropFirst(11).prefix(5))
@@ -137,7 +141,6 @@ enum OverviewSVG {
                 previousDay = day
             }
             svg += "\n"
-            tick += step
         }
         svg += "<rect x=\"\(number(left - 0.5))\" y=\"\(number(top - 0.5))\" width=\"\(number(plotWidth + 1))\" height=\"\(number(paneBottom - top + 1))\" fill=\"none\" stroke=\"#d9dde5\"/>\n"
         // Legend: five keys a row, then cellular and gaps.
@@ -165,7 +168,8 @@ enum OverviewSVG {
         while power * 10 <= raw { power *= 10 }
         while power > raw { power /= 10 }
         let mantissa = raw / power
-        return (mantissa <= 1 ? 1 : mantissa <= 2 ? 2 : mantissa <= 2.5 ? 2.5 : mantissa <= 5 ? 5 : 10) * power * unit
+        // Whole bytes at least: no "0 B/s" gridlines.
+        return max(1, (mantissa <= 1 ? 1 : mantissa <= 2 ? 2 : mantissa <= 2.5 ? 2.5 : mantissa <= 5 ? 5 : 10) * power * unit)
     }
 
     /// "12.5 KiB/s".

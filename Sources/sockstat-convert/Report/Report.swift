@@ -102,7 +102,7 @@ struct Report: ParsableCommand {
                     : PageText.jsonString("\(series.labels.count) other labels")
             }.joined(separator: ",") + "]",
             "\"bursts\":[" + data.bursts.map { burst in
-                "{\"t\":\(burst.second * 1_000),\"tx\":\"\(burst.tx)\",\"rx\":\"\(burst.rx)\",\"labels\":["
+                "{\"t\":\(Int128(burst.second) * 1_000),\"tx\":\"\(burst.tx)\",\"rx\":\"\(burst.rx)\",\"labels\":["
                     + burst.labels.map { "{\"label\":" + PageText.jsonString(collected.labels[$0.label]) + ",\"tx\":\"\($0.tx)\",\"rx\":\"\($0.rx)\"}" }
                         .joined(separator: ",") + "]}"
             }.joined(separator: ",") + "]",

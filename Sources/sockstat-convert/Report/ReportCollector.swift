@@ -56,7 +56,7 @@ struct ReportCollector: DecodedBlockWriter {
             guard range.contains(time) else { continue }
             written += 1
             let chunk = floorDivide(time, Self.chunkMilliseconds)
-            let offset = UInt64(time - chunk * Self.chunkMilliseconds)
+            let offset = UInt64(Int128(time) - Self.start(ofChunk: chunk))
             let duration = ZigZag.encode(block.duration(at: index))
             chunkEvents[chunk, default: 0] += 1
             Self.append(to: &chunks[chunk, default: []], offset: offset, duration: duration, block: block, event: index,
@@ -65,6 +65,10 @@ struct ReportCollector: DecodedBlockWriter {
         eventCount += written
         return written
     }
+
+    /// Where chunk `chunk` starts: before Int64.min for the first chunk of
+    /// times near it, hence 128 bits.
+    static func start(ofChunk chunk: Int64) -> Int128 { Int128(chunk) * Int128(chunkMilliseconds) }
 
     private static func append(to bytes: inout [UInt8], offset: UInt64, duration: UInt64, block: DecodedBlock,
                                event index: Int, numberOfSlot: [Int], moved: inout [UInt128]) {
@@ -100,14 +104,13 @@ extension ReportCollector {
         guard let bytes = chunks[chunk] else { return [] }
         var events: [CollectedEvent] = []
         events.reserveCapacity(chunkEvents[chunk] ?? 0)
-        let start = chunk * Self.chunkMilliseconds
+        let start = Self.start(ofChunk: chunk)
         bytes.withUnsafeBytes { raw in
             var offset = 0
             // The bytes are our own, written above: a read cannot fail.
-
             func next() -> UInt64 { (try? Varint.read(raw, at: &offset)) ?? 0 }
             while offset < raw.count {
-                let time = start + Int64(next())
+                let time = Int64(start + Int128(next()))
                 let duration = ZigZag.decode(next())
                 let cellular = raw[offset] == 1
                 offset += 1

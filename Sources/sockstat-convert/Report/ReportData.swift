@@ -68,9 +68,8 @@ struct ReportData {
             let events = collector.events(ofChunk: chunk)
             guard let head = events.first else { continue }
             if !firstSeen { first = head.time; last = head.time; firstSeen = true }
-            let chunkStart = chunk * ReportCollector.chunkMilliseconds
             var seconds = RateLevel(width: 1_000, seriesCount: seriesCount)
-            var raw = RawColumns(start: chunkStart)
+            var raw = RawColumns(start: ReportCollector.start(ofChunk: chunk))
             var chunkBytes: UInt128 = 0
             for event in events {
                 raw.append(event, seriesOfLabel: seriesOfLabel)
@@ -79,7 +78,9 @@ struct ReportData {
                     seconds.add(time: event.time, series: series, tx: UInt128(entry.tx), rx: UInt128(entry.rx))
                     chunkBytes += UInt128(entry.tx) + UInt128(entry.rx)
                 }
-                let end = event.time &+ max(event.duration, 0)
+                // Held at Int64.max rather than wrapping, for a hostile t + d.
+                let (sum, overflow) = event.time.addingReportingOverflow(max(event.duration, 0))
+                let end = overflow ? Int64.max : sum
                 last = max(last, end)
                 if event.isCellular {
                     if let run = cellularRun { cellularRun = (run.start, max(run.end, end)) } else { cellularRun = (event.time, end) }
@@ -91,12 +92,12 @@ struct ReportData {
             for (row, bucket) in seconds.buckets.enumerated() {
                 for index in 0..<seriesCount {
                     let tx = seconds.sums[row * 2 * seriesCount + 2 * index], rx = seconds.sums[row * 2 * seriesCount + 2 * index + 1]
-                    if tx != 0 || rx != 0 { tenSeconds.add(time: bucket * 1_000, series: index, tx: tx, rx: rx) }
+                    if tx != 0 || rx != 0 { tenSeconds.add(bucket: floorDivide(bucket, 10), series: index, tx: tx, rx: rx) }
                 }
             }
             noteBursts(seconds)
             chunks.append(ChunkDetail(chunk: chunk, bytes: chunkBytes, raw: raw.encoded(),
-                                      seconds: seconds.encoded(from: chunkStart / 1_000)))
+                                      seconds: seconds.encoded(from: chunk * (ReportCollector.chunkMilliseconds / 1_000))))
         }
         if let run = cellularRun { cellular.append(run) }
         boundCellular()
@@ -153,7 +154,7 @@ struct ReportData {
         for index in bursts.indices {
             let second = bursts[index].second
             var perLabel: [Int: (tx: UInt128, rx: UInt128)] = [:]
-            for event in collector.events(ofChunk: floorDivide(second * 1_000, ReportCollector.chunkMilliseconds))
+            for event in collector.events(ofChunk: floorDivide(second, ReportCollector.chunkMilliseconds / 1_000))
             where floorDivide(event.time, 1_000) == second {
                 for entry in event.entries {
                     perLabel[entry.label, default: (0, 0)].tx += UInt128(entry.tx)
@@ -190,17 +191,17 @@ struct ReportData {
 /// a delta from the one before (the first from the chunk's start), zigzag;
 /// zigzag(d) · 2 + c; entry count; then per entry series, tx, rx.
 struct RawColumns {
-    private var previous: Int64
+    private var previous: Int128
     private var count = 0
     private var times = ColumnWriter(), durations = ColumnWriter(), entryCounts = ColumnWriter()
     private var series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
 
-    init(start: Int64) { previous = start }
+    init(start: Int128) { previous = start }
 
     mutating func append(_ event: CollectedEvent, seriesOfLabel: [Int]) {
         count += 1
-        times.append(signed: Int128(event.time) - Int128(previous))
-        previous = event.time
+        times.append(signed: Int128(event.time) - previous)
+        previous = Int128(event.time)
         let zigzag: UInt128 = event.duration < 0 ? UInt128(-(Int128(event.duration) + 1)) * 2 + 1 : UInt128(event.duration) * 2
         durations.append(zigzag * 2 + (event.isCellular ? 1 : 0))
         entryCounts.append(event.entries.count)

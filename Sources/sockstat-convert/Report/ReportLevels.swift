@@ -46,7 +46,8 @@ struct RateLevel {
         add(bucket: floorDivide(time, width), series: series, tx: tx, rx: rx)
     }
 
-    private mutating func add(bucket: Int64, series: Int, tx: UInt128, rx: UInt128) {
+    /// Adds to bucket number `bucket`; buckets come in ascending order.
+    mutating func add(bucket: Int64, series: Int, tx: UInt128, rx: UInt128) {
         if buckets.last != bucket {
             buckets.append(bucket)
             for _ in 0..<2 * seriesCount { sums.append(0) }

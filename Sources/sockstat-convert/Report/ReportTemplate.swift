@@ -370,7 +370,8 @@ function byteStep(max, ticks) {
   if (!(max > 0)) return 1;
   let unit = 1;
   while (max / unit >= 1024 && unit < Math.pow(1024, 8)) unit *= 1024;
-  return niceStep(max / unit, ticks) * unit;
+  // Whole bytes at least: no "0 B/s" gridlines.
+  return Math.max(1, niceStep(max / unit, ticks) * unit);
 }
 const TIME_STEPS = [100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000, 900000, 1800000,
   3600000, 7200000, 10800000, 21600000, 43200000, 86400000, 172800000, 604800000, 2592000000, 31536000000];
@@ -471,7 +472,9 @@ function render() {
   // Time axis between the panes, labels below the received pane.
   el("line", { x1: margin.left, x2: margin.left + plotWidth, y1: txBase + 0.5, y2: txBase + 0.5, stroke: "#8d939e" }, axes);
   el("line", { x1: margin.left, x2: margin.left + plotWidth, y1: rxTop - 0.5, y2: rxTop - 0.5, stroke: "#8d939e" }, axes);
-  const step = TIME_STEPS.find(s => s / span * plotWidth >= 110) || TIME_STEPS[TIME_STEPS.length - 1];
+  // Past years, tenfold steps: a hostile range of 10^11 years gets a dozen ticks too.
+  let step = TIME_STEPS.find(s => s / span * plotWidth >= 110) || TIME_STEPS[TIME_STEPS.length - 1];
+  while (step / span * plotWidth < 110) step *= 10;
   let previousDay = null;
   for (let t = Math.ceil(view.start / step) * step; t <= view.end; t += step) {
     const tx = x(t);
