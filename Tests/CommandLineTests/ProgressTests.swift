@@ -30,7 +30,7 @@ struct ProgressTests {
 
     /// The subcommands that read segments, each with its output to a file
     /// (summary's goes to /dev/null, its text comes after the read).
-    static let readingCommands: [[String]] = [["decode", "-o", "OUT"], ["summary"]]
+    static let readingCommands: [[String]] = [["decode", "-o", "OUT"], ["summary"], ["report", "-o", "OUT"]]
 
     @Test(arguments: readingCommands)
     func onATerminalTheLineIsDrawnAtMostTenTimesASecondAndErasedAroundNotes(_ command: [String]) throws {
