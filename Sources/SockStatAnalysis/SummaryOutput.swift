@@ -64,13 +64,7 @@ public enum SummaryText: Sendable {
     private static func table(_ labels: [LabelFigures], totals: TrafficTotals, names: LabelNames?, exactBytes: Bool) -> String {
         func bytes(_ value: ByteTotal) -> String { exactBytes ? value.description : HumanUnits.bytes(value) }
         func rate(_ value: ByteTotal) -> String { exactBytes ? value.description : HumanUnits.rate(value) }
-        let whole = totals.total.doubleValue
-        func share(_ value: ByteTotal) -> String {
-            guard whole > 0 else { return "-" }
-            let percent = value.doubleValue / whole * 100
-            // A label that moved bytes is never shown as 0.0%.
-            return percent > 0 && percent < 0.05 ? "<0.1%" : HumanUnits.fixed(percent, decimals: 1) + "%"
-        }
+        func share(_ value: ByteTotal) -> String { HumanUnits.share(value, of: totals.total) }
         var header = ["label"]
         if names != nil { header.append("name") }
         header += ["tx", "rx", "total", "share", "cellular", exactBytes ? "peak B/s" : "peak", exactBytes ? "p95 B/s" : "p95", "active s"]

@@ -2,6 +2,16 @@
 public enum HumanUnits: Sendable {
     private static let byteUnits = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
 
+    /// `part` as a percentage of `whole` with one decimal (`12.5%`); a part
+    /// that moved bytes is never shown as 0.0% (`<0.1%`), and `-` when the
+    /// whole is zero. Summary's table and the report's share this.
+    public static func share(_ part: ByteTotal, of whole: ByteTotal) -> String {
+        let whole = whole.doubleValue
+        guard whole > 0 else { return "-" }
+        let percent = part.doubleValue / whole * 100
+        return percent > 0 && percent < 0.05 ? "<0.1%" : fixed(percent, decimals: 1) + "%"
+    }
+
     /// `bytes` in B below 1 KiB (exact), else in KiB, MiB, GiB… (powers of
     /// 1024) with three significant digits: `512 B`, `1.50 KiB`, `15.0 MiB`, `150 GiB`.
     public static func bytes(_ bytes: ByteTotal) -> String {

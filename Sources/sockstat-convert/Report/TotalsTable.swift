@@ -17,17 +17,10 @@ enum TotalsTable {
     /// - Parameter alsoNamed: further labels whose names the page shows
     ///   (the chart's series, the bursts').
     static func members(_ figures: SummaryFigures, names: LabelNames?, alsoNamed: [[UInt8]]) -> [String] {
-        let rows = figures.labels.sorted {
-            $0.totals.total != $1.totals.total ? $0.totals.total > $1.totals.total : $0.label < $1.label
-        }
+        // Largest total first, as summary lists them (SummaryFigures.labels).
+        let rows = figures.labels
         let shown = rows.prefix(maximumRows)
-        let whole = figures.totals.total.doubleValue
-        func share(_ value: ByteTotal) -> String {
-            // As summary's table writes it: never 0.0% for a label that moved bytes.
-            guard whole > 0 else { return "-" }
-            let percent = value.doubleValue / whole * 100
-            return percent > 0 && percent < 0.05 ? "<0.1%" : HumanUnits.fixed(percent, decimals: 1) + "%"
-        }
+        func share(_ value: ByteTotal) -> String { HumanUnits.share(value, of: figures.totals.total) }
         func totals(_ totals: TrafficTotals) -> String {
             "\"tx\":\"\(totals.tx)\",\"rx\":\"\(totals.rx)\",\"total\":\"\(totals.total)\","
                 + "\"cellular_tx\":\"\(totals.cellularTX)\",\"cellular_rx\":\"\(totals.cellularRX)\""
