@@ -211,4 +211,29 @@ struct SummaryCommandTests {
         let json = try Self.summaryObject(try Tool.run(["summary", "--json", logs.path]))
         #expect(Set(try Self.totals(ofSummary: json["labels"]).keys) == ["\u{1B}[2J", "ok"])
     }
+
+    /// Many labels in one hour, then one label an hour: each bucket once
+    /// held a slot for every label seen so far (20,000 labels × 51 hours
+    /// took over 300 MB more than --by total); it holds only its own.
+    @Test func bucketsHoldOnlyTheLabelsTheySaw() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        let start: Int64 = 1_764_288_000_000
+        var lines = ""
+        for event in 0..<20 {
+            let counts = (0..<1000).map { #""L\#(event)-\#($0)":[1,1]"# }.joined(separator: ",")
+            lines += #"{"t":\#(start + Int64(event) * 100),"d":100,"s":{\#(counts)}}"# + "\n"
+        }
+        for hour in 1...50 { lines += #"{"t":\#(start + Int64(hour) * 3_600_000),"d":100,"s":{"a":[1,1]}}"# + "\n" }
+        #expect(try Tool.run(["encode", "-o", logs.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let total = try convertPeakMemory(["summary", logs.path])
+        let hourly = try convertPeakMemory(["summary", "--by", "hour", logs.path])
+        #expect(total.status == 0 && hourly.status == 0)
+        #expect(hourly.peakKiB < total.peakKiB + 32 * 1024, "--by hour \(hourly.peakKiB) KiB, --by total \(total.peakKiB) KiB")
+        let json = try Self.summaryObject(try Tool.run(["summary", "--json", "--by", "hour", logs.path]))
+        let buckets = try #require(json["buckets"] as? [[String: Any]])
+        #expect(buckets.count == 51)
+        #expect(buckets.map { ($0["labels"] as? [String: Any])?.count } == [20_000] + Array(repeating: 1, count: 50))
+    }
 }
