@@ -236,4 +236,24 @@ struct SummaryCommandTests {
         #expect(buckets.count == 51)
         #expect(buckets.map { ($0["labels"] as? [String: Any])?.count } == [20_000] + Array(repeating: 1, count: 50))
     }
+
+    /// Each label keeps three rate histograms; one that saw a single window
+    /// took a dense group of 128 counters in each (20,000 such labels: over
+    /// 60 MB). A few windows are kept sparse, so the summary costs little
+    /// more than decoding the same segments.
+    @Test func labelsSeenInFewWindowsCostLittleMemory() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        var lines = ""
+        for event in 0..<20 {
+            let counts = (0..<1000).map { #""L\#(event)-\#($0)":[\#($0 + 1),\#($0 * 7)]"# }.joined(separator: ",")
+            lines += #"{"t":\#(1_764_288_000_000 + Int64(event) * 1000),"d":100,"s":{\#(counts)}}"# + "\n"
+        }
+        #expect(try Tool.run(["encode", "-o", logs.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let decode = try convertPeakMemory([logs.path])
+        let summary = try convertPeakMemory(["summary", logs.path])
+        #expect(decode.status == 0 && summary.status == 0)
+        #expect(summary.peakKiB < decode.peakKiB + 24 * 1024, "summary \(summary.peakKiB) KiB, decode \(decode.peakKiB) KiB")
+    }
 }
