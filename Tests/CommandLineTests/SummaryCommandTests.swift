@@ -111,6 +111,7 @@ struct SummaryCommandTests {
         (["--utc-offset", "+25:00"], "--utc-offset '+25:00'"),
         (["--utc-offset", "01:00"], "--utc-offset '01:00'"),
         (["--gap", "0"], "--gap 0"),
+        (["--gap", "-5"], "--gap -5"),
         (["--label-names", "/nonexistent/names.tsv"], "/nonexistent/names.tsv"),
         (["--since", "yesterday"], "--since 'yesterday'"),
     ])
