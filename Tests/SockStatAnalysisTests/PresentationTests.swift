@@ -153,3 +153,20 @@ import Testing
         #expect(json.contains(#""\#(long)":"#))
     }
 }
+
+extension SummaryTableTests {
+    /// Two labels of invalid UTF-8 share the JSON key "\ufffd" (as canonical
+    /// JSON writes them); `label_hex` tells them apart, and the table shows their bytes.
+    @Test func invalidUTF8LabelsAreToldApart() throws {
+        let events = [Event(time: 1_000, duration: 100, counts: [LabelCounts(label: Label(bytes: [0xFF]), tx: 5, rx: 6),
+                                                                  LabelCounts(label: Label(bytes: [0x61, 0xFE]), tx: 1, rx: 2)])]
+        var summary = TrafficSummary()
+        for block in try decodedBlocks(events) { summary.add(block) }
+        let json = String(decoding: SummaryJSON.render(summary.figures, context: SummaryContext(source: "logs")), as: UTF8.self)
+        #expect(json.contains(#""a\ufffd":{"label_hex":"61fe","tx":1,"rx":2,"#), "\(json)")
+        #expect(json.contains(#""\ufffd":{"label_hex":"ff","tx":5,"rx":6,"#), "\(json)")
+        #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) is [String: Any])
+        let text = SummaryText.render(summary.figures, context: SummaryContext(source: "logs"))
+        #expect(text.contains("\n\\xFF ") && text.contains("\na\\xFE "), "\(text)")
+    }
+}
