@@ -126,6 +126,8 @@ public struct BucketFigures: Sendable {
     public internal(set) var events = 0
     /// Its labels, largest total first (ties: bytewise label order).
     public internal(set) var labels: [LabelFigures] = []
+    /// While summing: each label's index in `labels`, by the summary's label index.
+    var indexOfLabel: [Int: Int] = [:]
     /// All labels together.
     public var totals: TrafficTotals { labels.reduce(into: TrafficTotals()) { $0.add($1.totals) } }
 }

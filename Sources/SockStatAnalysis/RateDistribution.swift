@@ -6,9 +6,10 @@
 /// holds it: never above the exact value and less than 1/128 (0.79%) below
 /// it. The histogram is bounded (7,424 buckets at most), so memory does not
 /// grow with the input, and sparse: dense 128-bucket groups for the powers
-/// of two in use while it is being filled, or, once `compact()` is called
-/// (a summary does so for buckets of time it has moved past), only the
-/// buckets in use, sorted. Values past 2^64−1 (hostile logs only) are
+/// of two in use once it has more than a few distinct buckets, or, before
+/// that and once `compact()` is called (a summary does so for buckets of
+/// time it has moved past), only the buckets in use, sorted: a label seen
+/// in a few windows costs a few bytes, not a kilobyte per group. Values past 2^64−1 (hostile logs only) are
 /// counted as 2^64−1; `peak` stays exact.
 public struct RateDistribution: Sendable {
     /// Windows counted.
@@ -24,7 +25,11 @@ public struct RateDistribution: Sendable {
     /// Compact form: the buckets in use (g × 128 + s), ascending, and their counts.
     private var keys: [UInt16] = []
     private var counts: [UInt64] = []
-    private var isCompact = false
+    private var isCompact = true
+    /// Set by `compact()`: stay compact however many buckets come.
+    private var staysCompact = false
+    /// The compact form turns dense when it holds more buckets than this.
+    static let compactBucketLimit = 32
 
     static let subBuckets = 128
 
@@ -59,6 +64,14 @@ public struct RateDistribution: Sendable {
             return true
         }
         (self.keys, self.counts, start, dense, isCompact) = (keys, counts, [], [], true)
+        staysCompact = true
+    }
+
+    /// Moves the compact form's buckets into dense groups.
+    private mutating func expand() {
+        let (keys, counts) = (self.keys, self.counts)
+        (self.keys, self.counts, isCompact) = ([], [], false)
+        for (key, count) in zip(keys, counts) { add(Int(key), count: count) }
     }
 
     private mutating func add(_ key: Int, count: UInt64) {
@@ -74,6 +87,7 @@ public struct RateDistribution: Sendable {
             } else {
                 keys.insert(UInt16(key), at: low)
                 counts.insert(count, at: low)
+                if !staysCompact && keys.count > Self.compactBucketLimit { expand() }
             }
             return
         }

@@ -40,6 +40,8 @@ public enum SummaryText: Sendable {
     /// total first, a line for all labels, then a footer (time covered,
     /// events, gaps, damage skipped). With buckets, such a table per bucket
     /// first. Bytes in binary units, or exact integers when `exactBytes`.
+    /// A label or name longer than 40 characters is cut to 39 and `…`
+    /// (`SummaryJSON` has it whole).
     public static func render(_ figures: SummaryFigures, context: SummaryContext, exactBytes: Bool = false) -> String {
         var text = ""
         if figures.hasNoTraffic {
@@ -70,8 +72,8 @@ public enum SummaryText: Sendable {
         header += ["tx", "rx", "total", "share", "cellular", exactBytes ? "peak B/s" : "peak", exactBytes ? "p95 B/s" : "p95", "active s"]
         var rows: [[String]] = [header]
         for figures in labels {
-            var row = [LabelText.display(figures.label.bytes)]
-            if let names { row.append(names.name(for: figures.label).map { LabelText.display(Array($0.utf8)) } ?? "") }
+            var row = [shortened(LabelText.display(figures.label.bytes))]
+            if let names { row.append(names.name(for: figures.label).map { shortened(LabelText.display(Array($0.utf8))) } ?? "") }
             row += [bytes(figures.totals.tx), bytes(figures.totals.rx), bytes(figures.totals.total),
                     share(figures.totals.total), bytes(figures.totals.cellular),
                     rate(figures.rate.peak), rate(ByteTotal(figures.rate.percentile95)), String(figures.secondsActive)]
@@ -96,6 +98,15 @@ public enum SummaryText: Sendable {
             text += line + "\n"
         }
         return text
+    }
+
+    /// The most characters a label or name takes in the table: one long
+    /// label would otherwise push every other column off the screen.
+    public static let widestLabel = 40
+
+    /// `text` cut to its first `widestLabel` − 1 characters and `…` when longer.
+    static func shortened(_ text: String) -> String {
+        text.count <= widestLabel ? text : String(text.prefix(widestLabel - 1)) + "…"
     }
 
     private static func footer(_ figures: SummaryFigures, context: SummaryContext) -> String {

@@ -34,7 +34,7 @@ public struct SummaryOptions: Hashable, Sendable {
 /// `SummaryBlockWriter`), then read with `figures`. With `.total` its memory
 /// depends on the number of labels, not on the input's length (rates are kept
 /// in bounded histograms, `RateDistribution`); with buckets it grows with the
-/// buckets that hold events.
+/// buckets that hold events and the labels each of them saw.
 ///
 /// 1 s windows are formed in reading order: per label, consecutive events
 /// with `t` in the same UTC second add up into one window, which closes when
@@ -73,6 +73,11 @@ public struct TrafficSummary: Sendable {
     private var buckets: [BucketFigures] = []
     private var indexOfBucket: [Int64: Int] = [:]
     private var cachedBucket: (start: Int64, end: Int64, index: Int) = (0, 0, -1)
+    /// By label: the bucket it last had an entry in, and its index among
+    /// that bucket's labels. A bucket holds only the labels it saw, so a
+    /// log of many labels over many buckets costs the entries, not labels × buckets.
+    private var lastBucketOfLabel: [Int] = []
+    private var indexInLastBucket: [Int] = []
 
     /// The window a label is summing: its second, bytes so far, and bucket.
     private struct OpenWindow: Sendable {
@@ -80,6 +85,8 @@ public struct TrafficSummary: Sendable {
         var tx = ByteTotal()
         var rx = ByteTotal()
         var bucket = -1
+        /// The label's index among the bucket's labels.
+        var labelInBucket = -1
         var isOpen = false
     }
 
@@ -124,13 +131,15 @@ public struct TrafficSummary: Sendable {
                         let tx = block.tx(ofEntry: entry)
                         let rx = block.rx(ofEntry: entry)
                         overall[label].add(tx: tx, rx: rx, cellular: cellular)
+                        var labelInBucket = -1
                         if bucket >= 0 {
-                            buckets[bucket].labels[label].add(tx: tx, rx: rx, cellular: cellular)
+                            labelInBucket = index(of: label, in: bucket)
+                            buckets[bucket].labels[labelInBucket].add(tx: tx, rx: rx, cellular: cellular)
                         }
                         guard tx | rx != 0 else { continue }
                         if !windows[label].isOpen || windows[label].second != second {
-                            Self.close(&windows[label], label: label, into: &overall[label], buckets: &buckets)
-                            windows[label] = OpenWindow(second: second, bucket: bucket, isOpen: true)
+                            Self.close(&windows[label], into: &overall[label], buckets: &buckets)
+                            windows[label] = OpenWindow(second: second, bucket: bucket, labelInBucket: labelInBucket, isOpen: true)
                         }
                         windows[label].tx.add(tx)
                         windows[label].rx.add(rx)
@@ -146,7 +155,7 @@ public struct TrafficSummary: Sendable {
     public var figures: SummaryFigures {
         var copy = self
         for label in copy.labels.indices {
-            Self.close(&copy.windows[label], label: label, into: &copy.overall[label], buckets: &copy.buckets)
+            Self.close(&copy.windows[label], into: &copy.overall[label], buckets: &copy.buckets)
         }
         var figures = SummaryFigures(options: options, gaps: copy.gaps)
         figures.events = copy.events
@@ -158,6 +167,7 @@ public struct TrafficSummary: Sendable {
         figures.buckets = copy.buckets.sorted { $0.start < $1.start }.map { bucket in
             var bucket = bucket
             bucket.labels = Self.ordered(bucket.labels.filter(\.appeared))
+            bucket.indexOfLabel = [:]
             return bucket
         }
         return figures
@@ -200,6 +210,8 @@ public struct TrafficSummary: Sendable {
                 indexOfLabel[label] = index
                 overall.append(LabelFigures(label: label))
                 windows.append(OpenWindow())
+                lastBucketOfLabel.append(-1)
+                indexInLastBucket.append(-1)
                 slotLabels.append(index)
             }
         }
@@ -224,7 +236,6 @@ public struct TrafficSummary: Sendable {
 
     private mutating func bucketIndex(of time: Int64) -> Int {
         if cachedBucket.index >= 0, time >= cachedBucket.start, time < cachedBucket.end {
-            if buckets[cachedBucket.index].labels.count < labels.count { makeRoom(in: cachedBucket.index) }
             return cachedBucket.index
         }
         guard let (start, end) = options.bucketSize.bucket(of: time, offset: options.utcOffset) else { return -1 }
@@ -241,25 +252,34 @@ public struct TrafficSummary: Sendable {
         if cachedBucket.index >= 0, cachedBucket.index != index {
             for label in buckets[cachedBucket.index].labels.indices { buckets[cachedBucket.index].labels[label].compact() }
         }
-        makeRoom(in: index)
         cachedBucket = (start, end, index)
         return index
     }
 
-    /// Adds the labels `bucket` has not seen since it was made.
-    private mutating func makeRoom(in bucket: Int) {
-        while buckets[bucket].labels.count < labels.count {
-            buckets[bucket].labels.append(LabelFigures(label: labels[buckets[bucket].labels.count]))
+    /// The index of `label` among the labels of `bucket`, added when new.
+    @inline(__always)
+    private mutating func index(of label: Int, in bucket: Int) -> Int {
+        if lastBucketOfLabel[label] == bucket { return indexInLastBucket[label] }
+        let index: Int
+        if let known = buckets[bucket].indexOfLabel[label] {
+            index = known
+        } else {
+            index = buckets[bucket].labels.count
+            buckets[bucket].labels.append(LabelFigures(label: labels[label]))
+            buckets[bucket].indexOfLabel[label] = index
         }
+        lastBucketOfLabel[label] = bucket
+        indexInLastBucket[label] = index
+        return index
     }
 
     /// Closes `window` of `label` if it is open: its bytes become one window
     /// of the label's figures, overall and in its bucket.
-    private static func close(_ window: inout OpenWindow, label: Int, into overall: inout LabelFigures,
+    private static func close(_ window: inout OpenWindow, into overall: inout LabelFigures,
                               buckets: inout [BucketFigures]) {
         guard window.isOpen else { return }
         overall.closeWindow(tx: window.tx, rx: window.rx)
-        if window.bucket >= 0 { buckets[window.bucket].labels[label].closeWindow(tx: window.tx, rx: window.rx) }
+        if window.bucket >= 0 { buckets[window.bucket].labels[window.labelInBucket].closeWindow(tx: window.tx, rx: window.rx) }
         window.isOpen = false
     }
 }

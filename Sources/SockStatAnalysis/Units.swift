@@ -34,7 +34,7 @@ public enum HumanUnits: Sendable {
     /// A rate of `bytes` per second: `bytes(_:)` with `/s`.
     public static func rate(_ bytes: ByteTotal) -> String { Self.bytes(bytes) + "/s" }
 
-    /// `milliseconds` as `250 ms`, `42 s`, `3m 05s`, `2h 03m`, `1d 04h 20m`.
+    /// `milliseconds` as `250 ms`, `42 s`, `1.5 s`, `3m 05s`, `2h 03m 05s`, `1d 04h 20m`.
     public static func duration(_ milliseconds: ByteTotal) -> String {
         guard let ms = milliseconds.exactUInt64 else { return "\(milliseconds) ms" }
         if ms < 1000 { return "\(ms) ms" }

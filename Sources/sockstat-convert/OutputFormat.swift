@@ -11,7 +11,8 @@ struct OutputOptions: ParsableArguments {
         valueName: "FORMAT"))
     var format: OutputFormat = .jsonl
 
-    @Option(help: ArgumentHelp(
+    // Unconditional: "-1s" is a bad value to name, not a missing one.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Merge events into windows of DURATION (100ms, 1s, 10s, 1m, 1h, 1d; at most 366d) aligned to the Unix epoch, tx/rx summed per label.",
         discussion: "Cellular and other traffic of a window stay separate events; Spec/OUTPUT.md has the rules.",
         valueName: "DURATION"))

@@ -1,3 +1,4 @@
+import SockStatAnalysis
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -94,7 +95,8 @@ final class ProgressLine {
             let rate = Double(bytesDone) / elapsed
             parts.append("\(Self.mebibytes(Int(rate))) MiB/s")
             let left = Int((Double(max(totalBytes - bytesDone, 0)) / rate).rounded(.up))
-            parts.append(left >= 60 ? "\(left / 60) min \(left % 60) s left" : "\(left) s left")
+            // Whole seconds: "0 s", "42 s", then as summary writes lengths of time ("16m 30s", "2h 46m 40s").
+            parts.append((left < 60 ? "\(left) s" : HumanUnits.duration(ByteTotal(UInt64(left) * 1000))) + " left")
         }
         return "sockstat-convert: " + parts.joined(separator: ", ")
     }

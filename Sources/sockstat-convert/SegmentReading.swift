@@ -5,10 +5,11 @@ import SockStatStore
 /// The inputs `decode`, `summary` and `report` share: PATHs, a time window
 /// and `--strict`, parsed and checked once.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Keep events with t at or after T (Unix ms or ISO-8601 UTC).", valueName: "T"))
+    // Unconditional: a negative Unix time ("-5") is a value, not an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep events with t at or after T (Unix ms or ISO-8601 UTC).", valueName: "T"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Keep events with t before T (Unix ms or ISO-8601 UTC).", valueName: "T"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep events with t before T (Unix ms or ISO-8601 UTC).", valueName: "T"))
     var until: String?
 
     @Flag(help: "Stop at the first damage (exit 2) instead of skipping it (exit 1).")

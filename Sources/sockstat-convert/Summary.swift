@@ -28,7 +28,8 @@ struct Summary: ParsableCommand {
         valueName: "±HH:MM"))
     var utcOffset = "+00:00"
 
-    @Option(help: ArgumentHelp("A stretch with no events longer than this many seconds is a gap.", valueName: "SECONDS"))
+    // Unconditional: "-5" is a bad value to name, not a missing one.
+    @Option(parsing: .unconditional, help: ArgumentHelp("A stretch with no events longer than this many seconds is a gap.", valueName: "SECONDS"))
     var gap = 60
 
     @Option(name: .customLong("label-names"), help: ArgumentHelp(

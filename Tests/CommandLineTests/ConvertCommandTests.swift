@@ -152,6 +152,9 @@ struct ConvertCommandTests {
         (["--since", "2", "--until", "4"], [2, 3]),
         (["--since", "1970-01-01T00:00:00.003Z"], [3, 4, 5]),
         (["--until", "1970-01-01"], []),
+        // A negative time is a value, not an option.
+        (["--since", "-1", "--until", "4"], [1, 2, 3]),
+        (["--until", "-1"], []),
     ])
     func sinceIsInclusiveUntilIsExclusive(_ arguments: [String], _ expected: [Int]) throws {
         let directory = try Tool.temporaryDirectory()

@@ -94,7 +94,7 @@ struct OutputFormatTests {
         #expect(run.stdout.count < all.stdout.count)
     }
 
-    @Test(arguments: ["0", "0ms", "0s", "=-1s", "1.5s", "10", "s", "1 s", "1S", "1w", "abc", "367d", "8784h1ms",
+    @Test(arguments: ["0", "0ms", "0s", "=-1s", "-1s", "1.5s", "10", "s", "1 s", "1S", "1w", "abc", "367d", "8784h1ms",
                       "9223372036854775807ms1", "99999999999999999999d", "9223372036854775807d"])
     func badResolutionIsAOneLineUsageError(_ value: String) throws {
         let argument = value.hasPrefix("=") ? ["--resolution" + value] : ["--resolution", value]

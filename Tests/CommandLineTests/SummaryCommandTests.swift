@@ -111,6 +111,7 @@ struct SummaryCommandTests {
         (["--utc-offset", "+25:00"], "--utc-offset '+25:00'"),
         (["--utc-offset", "01:00"], "--utc-offset '01:00'"),
         (["--gap", "0"], "--gap 0"),
+        (["--gap", "-5"], "--gap -5"),
         (["--label-names", "/nonexistent/names.tsv"], "/nonexistent/names.tsv"),
         (["--since", "yesterday"], "--since 'yesterday'"),
     ])
@@ -210,5 +211,50 @@ struct SummaryCommandTests {
         // In JSON the key is the label as canonical JSON escapes it.
         let json = try Self.summaryObject(try Tool.run(["summary", "--json", logs.path]))
         #expect(Set(try Self.totals(ofSummary: json["labels"]).keys) == ["\u{1B}[2J", "ok"])
+    }
+
+    /// Many labels in one hour, then one label an hour: each bucket once
+    /// held a slot for every label seen so far (20,000 labels × 51 hours
+    /// took over 300 MB more than --by total); it holds only its own.
+    @Test func bucketsHoldOnlyTheLabelsTheySaw() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        let start: Int64 = 1_764_288_000_000
+        var lines = ""
+        for event in 0..<20 {
+            let counts = (0..<1000).map { #""L\#(event)-\#($0)":[1,1]"# }.joined(separator: ",")
+            lines += #"{"t":\#(start + Int64(event) * 100),"d":100,"s":{\#(counts)}}"# + "\n"
+        }
+        for hour in 1...50 { lines += #"{"t":\#(start + Int64(hour) * 3_600_000),"d":100,"s":{"a":[1,1]}}"# + "\n" }
+        #expect(try Tool.run(["encode", "-o", logs.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let total = try convertPeakMemory(["summary", logs.path])
+        let hourly = try convertPeakMemory(["summary", "--by", "hour", logs.path])
+        #expect(total.status == 0 && hourly.status == 0)
+        #expect(hourly.peakKiB < total.peakKiB + 32 * 1024, "--by hour \(hourly.peakKiB) KiB, --by total \(total.peakKiB) KiB")
+        let json = try Self.summaryObject(try Tool.run(["summary", "--json", "--by", "hour", logs.path]))
+        let buckets = try #require(json["buckets"] as? [[String: Any]])
+        #expect(buckets.count == 51)
+        #expect(buckets.map { ($0["labels"] as? [String: Any])?.count } == [20_000] + Array(repeating: 1, count: 50))
+    }
+
+    /// Each label keeps three rate histograms; one that saw a single window
+    /// took a dense group of 128 counters in each (20,000 such labels: over
+    /// 60 MB). A few windows are kept sparse, so the summary costs little
+    /// more than decoding the same segments.
+    @Test func labelsSeenInFewWindowsCostLittleMemory() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logs = directory.appendingPathComponent("logs")
+        var lines = ""
+        for event in 0..<20 {
+            let counts = (0..<1000).map { #""L\#(event)-\#($0)":[\#($0 + 1),\#($0 * 7)]"# }.joined(separator: ",")
+            lines += #"{"t":\#(1_764_288_000_000 + Int64(event) * 1000),"d":100,"s":{\#(counts)}}"# + "\n"
+        }
+        #expect(try Tool.run(["encode", "-o", logs.path], stdin: Data(lines.utf8)).exitCode == 0)
+        let decode = try convertPeakMemory([logs.path])
+        let summary = try convertPeakMemory(["summary", logs.path])
+        #expect(decode.status == 0 && summary.status == 0)
+        #expect(summary.peakKiB < decode.peakKiB + 24 * 1024, "summary \(summary.peakKiB) KiB, decode \(decode.peakKiB) KiB")
     }
 }

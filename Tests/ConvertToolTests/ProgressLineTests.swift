@@ -1,3 +1,4 @@
+import SockStatAnalysis
 import Testing
 @testable import sockstat_convert
 
@@ -100,6 +101,18 @@ struct ProgressLineTests {
         screen.now += 10_000_000_000
         progress.advance(bytes: 10 << 20, segments: 40)
         // 1 MiB/s, 990 MiB left: 16 min 30 s.
-        #expect(progress.text.hasSuffix("1.0 MiB/s, 16 min 30 s left"))
+        #expect(progress.text.hasSuffix("1.0 MiB/s, \(HumanUnits.duration(ByteTotal(990_000))) left"))
+    }
+
+    /// Hours left read as hours, written as summary writes lengths of time
+    /// (they read "166 min 40 s left").
+    @Test func hoursLeftAreShownAsHours() {
+        let screen = Screen()
+        let progress = line(screen, bytes: 10_010 << 20, segments: 4000)
+        screen.now += 10_000_000_000
+        progress.advance(bytes: 10 << 20, segments: 4)
+        // 1 MiB/s, 10,000 MiB left: 10,000 s.
+        #expect(progress.text.hasSuffix("1.0 MiB/s, \(HumanUnits.duration(ByteTotal(10_000_000))) left"))
+        #expect(progress.text.hasSuffix("2h 46m 40s left"))
     }
 }

@@ -127,3 +127,46 @@ import Testing
         #expect(ISOTime.format(0, offset: 3_600_000) == "1970-01-01T01:00:00+01:00")
     }
 }
+
+/// The table stays readable whatever the labels are.
+@Suite struct SummaryTableTests {
+    /// A 1,000-byte label (`Fixtures/unicode-labels` has one) once padded
+    /// every row to its width; it is cut, and the columns still line up.
+    @Test func aLongLabelOrNameIsCutAndTheColumnsStayAligned() throws {
+        let long = String(repeating: "x", count: 1000)
+        let events = [Event(time: 1_000, duration: 100, counts: [LabelCounts(label: Label(long), tx: 5, rx: 6),
+                                                                  LabelCounts(label: Label("a"), tx: 1, rx: 2)])]
+        var summary = TrafficSummary()
+        for block in try decodedBlocks(events) { summary.add(block) }
+        let names = try LabelNames(parsing: Array("a\t\(String(repeating: "n", count: 300))\n".utf8))
+        let text = SummaryText.render(summary.figures, context: SummaryContext(source: "logs", names: names))
+        let table = text.split(separator: "\n").prefix(4).map(String.init)
+        let header = try #require(table.first)
+        // Every row's last column ends where the header's does.
+        for row in table.dropFirst().prefix(2) { #expect(row.count == header.count, "\(row)") }
+        #expect(header.count <= 2 * SummaryText.widestLabel + 80)
+        let cut = String(repeating: "x", count: SummaryText.widestLabel - 1) + "…"
+        #expect(table[1].hasPrefix(cut + " "))
+        #expect(table[2].contains(String(repeating: "n", count: SummaryText.widestLabel - 1) + "…"))
+        // The JSON keeps the label whole.
+        let json = String(decoding: SummaryJSON.render(summary.figures, context: SummaryContext(source: "logs")), as: UTF8.self)
+        #expect(json.contains(#""\#(long)":"#))
+    }
+}
+
+extension SummaryTableTests {
+    /// Two labels of invalid UTF-8 share the JSON key "\ufffd" (as canonical
+    /// JSON writes them); `label_hex` tells them apart, and the table shows their bytes.
+    @Test func invalidUTF8LabelsAreToldApart() throws {
+        let events = [Event(time: 1_000, duration: 100, counts: [LabelCounts(label: Label(bytes: [0xFF]), tx: 5, rx: 6),
+                                                                  LabelCounts(label: Label(bytes: [0x61, 0xFE]), tx: 1, rx: 2)])]
+        var summary = TrafficSummary()
+        for block in try decodedBlocks(events) { summary.add(block) }
+        let json = String(decoding: SummaryJSON.render(summary.figures, context: SummaryContext(source: "logs")), as: UTF8.self)
+        #expect(json.contains(#""a\ufffd":{"label_hex":"61fe","tx":1,"rx":2,"#), "\(json)")
+        #expect(json.contains(#""\ufffd":{"label_hex":"ff","tx":5,"rx":6,"#), "\(json)")
+        #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) is [String: Any])
+        let text = SummaryText.render(summary.figures, context: SummaryContext(source: "logs"))
+        #expect(text.contains("\n\\xFF ") && text.contains("\na\\xFE "), "\(text)")
+    }
+}
