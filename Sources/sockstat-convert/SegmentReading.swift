@@ -28,6 +28,11 @@ struct InputOptions: ParsableArguments {
         if paths.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("- (standard input) may be given once")
         }
+        // An empty window (since == until) is a question with an empty answer;
+        // one that ends before it starts is a typo, most likely swapped times.
+        if let since = range.since, let until = range.until, since > until {
+            throw ValidationError("--since '\(self.since!)' is after --until '\(self.until!)': no event can be in that window")
+        }
     }
 
     /// The window `--since` and `--until` name (checked by `validate`).

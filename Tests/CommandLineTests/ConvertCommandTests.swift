@@ -169,6 +169,19 @@ struct ConvertCommandTests {
         #expect(times == expected)
     }
 
+    /// A window that ends before it starts is a usage error, for every
+    /// subcommand that reads (they share InputOptions); an empty one is not.
+    @Test(arguments: [["decode"], ["summary"], ["report", "-o", "/dev/null"]])
+    func aWindowEndingBeforeItStartsIsAUsageError(_ command: [String]) throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let swapped = try Tool.run(command + ["--since", "5", "--until", "4", directory.path])
+        #expect(swapped.exitCode == 64)
+        #expect(swapped.stderrText.split(separator: "\n").first?.contains("--since '5' is after --until '4'") == true, "\(swapped.stderrText)")
+        let empty = try Tool.run(command + ["--since", "5", "--until", "5", directory.path])
+        #expect(empty.exitCode == 0, "\(empty.stderrText)")
+    }
+
     @Test func isoTimesAreUTC() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

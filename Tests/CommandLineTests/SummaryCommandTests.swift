@@ -114,6 +114,7 @@ struct SummaryCommandTests {
         (["--gap", "-5"], "--gap -5"),
         (["--label-names", "/nonexistent/names.tsv"], "/nonexistent/names.tsv"),
         (["--since", "yesterday"], "--since 'yesterday'"),
+        (["--since", "2026-11-29", "--until", "2026-11-28"], "--since '2026-11-29' is after --until '2026-11-28'"),
     ])
     func badArgumentsExit64WithALineSayingWhy(arguments: [String], named: String) throws {
         let directory = try Tool.temporaryDirectory()
