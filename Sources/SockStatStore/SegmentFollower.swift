@@ -58,6 +58,9 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
     private var names: Set<String> = []
     /// Files not followed because nothing gives their sequence number, each noted once.
     private var unordered: Set<String> = []
+    /// Whether the directory could not be listed at the last poll (said once,
+    /// and again once it can be).
+    private var unlisted = false
 
     /// Creates a follower of `directory` reading through `collector`;
     /// nothing is read until the first `poll`.
@@ -122,7 +125,23 @@ public final class SegmentFollower<Writer: DecodedBlockWriter> {
     /// when the directory's names did not change (or it cannot be listed
     /// now: a writer makes it again).
     private func listNewer(notes: (CollectionNote) -> Void) -> [SegmentFile] {
-        guard let now = try? segmentNames(), now != names else { return [] }
+        let now: Set<String>
+        do {
+            now = try segmentNames()
+        } catch {
+            // Removed, or made unreadable: a person watching should know why
+            // nothing comes, and that following goes on.
+            if !unlisted {
+                unlisted = true
+                notes(CollectionNote(.noSegments, path: directory, "cannot be listed now (\(error.reason)); still following, waiting for it"))
+            }
+            return []
+        }
+        if unlisted {
+            unlisted = false
+            notes(CollectionNote(.noSegments, path: directory, "can be listed again; following it"))
+        }
+        guard now != names else { return [] }
         names = now
         guard let files = try? SegmentDirectory.segments(in: directory) else { return [] }
         let followed = ordered(files, notes: notes)

@@ -69,6 +69,31 @@ struct FollowTests {
         #expect(result.stderr.isEmpty, "\(result.stderrText)")
     }
 
+    /// A followed directory that is removed is said once on stderr (not an
+    /// error: following goes on), and so is its coming back; a segment
+    /// written into it then is followed as before.
+    @Test func aDirectoryRemovedAndMadeAgainIsSaidAndFollowedAgain() throws {
+        let log = try MirroredLog()
+        defer { log.remove() }
+        var blocks = EventBlocks()
+        try log.write(blocks.next())
+        try log.sync()
+        let follower = try FollowedRun(["decode", "--follow", log.target.path])
+        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        try FileManager.default.removeItem(at: log.target)
+        try follower.waitForErrors(containing: "\(log.target.path): cannot be listed now", timeout: 20)
+        try FileManager.default.createDirectory(at: log.target, withIntermediateDirectories: false)
+        try follower.waitForErrors(containing: "\(log.target.path): can be listed again", timeout: 20)
+        try log.rotate()
+        try log.write(blocks.next())
+        try log.sync()
+        try follower.waitForOutput(count: blocks.bytes(of: 0...1).count, timeout: 20)
+        let result = try follower.stop(SIGTERM)
+        #expect(result.exitCode == 0, "\(result.stderrText)")
+        #expect(result.stdout == blocks.bytes(of: 0...1))
+        #expect(result.stderrText.components(separatedBy: "cannot be listed now").count == 2, "once: \(result.stderrText)")
+    }
+
     /// A block half written (a writer in the middle of its write) is a torn
     /// tail: nothing of it is printed and nothing is reported; once the rest
     /// of it lands, its events come out.
