@@ -8,23 +8,9 @@ import Glibc
 
 /// `sockstat-convert` end to end: arguments in; stdout, stderr and exit code out.
 struct ConvertCommandTests {
-    /// A few minutes of the reference workload, generated when the shared
-    /// generator is present, else a built-in sample.
+    /// Six minutes of the reference workload.
     static func workloadLines() throws -> Data {
-        let generator = Tool.root.appendingPathComponent("../shared/workload/workload.py").standardizedFileURL
-        if FileManager.default.fileExists(atPath: generator.path) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", generator.path, "--hours", "0.1", "--seed", "11"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            if process.terminationStatus == 0, !data.isEmpty { return data }
-        }
-        return try Data(contentsOf: Tool.fixtures.appendingPathComponent("several-segments/source.jsonl"))
+        try Workload.lines(hours: 0.1, seed: 11)
     }
 
     @Test func encodeThenDecodeGivesBackCanonicalInputByteForByte() throws {

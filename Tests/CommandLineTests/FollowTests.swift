@@ -337,18 +337,7 @@ struct FollowTests {
     // MARK: Helpers
 
     static func workload(hours: Double) throws -> Data {
-        let generator = Tool.root.appendingPathComponent("../shared/workload/workload.py").standardizedFileURL
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", generator.path, "--hours", "\(hours)", "--seed", "3"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0 && !data.isEmpty, "workload.py failed")
-        return data
+        try Workload.lines(hours: hours, seed: 3)
     }
 
     /// The number just before `suffix` in a summary line ("3 deleted by retention").

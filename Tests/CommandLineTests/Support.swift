@@ -68,3 +68,28 @@ enum Tool {
         return url
     }
 }
+
+/// The reference workload (a phone at 10 Hz: keepalives, DNS, bursts,
+/// cellular periods, sleep gaps) as canonical JSON lines.
+///
+/// Tests/Workload/workload.py is a copy of the team's generator
+/// (../shared/workload/workload.py, which the benchmarks use), kept in the
+/// repository so that a fresh clone on a fresh machine tests the same data.
+enum Workload {
+    static func lines(hours: Double, seed: Int) throws -> Data {
+        let generator = Tool.root.appendingPathComponent("Tests/Workload/workload.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", generator.path, "--hours", "\(hours)", "--seed", "\(seed)"]
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0 && !data.isEmpty,
+                     "workload.py failed: \(String(decoding: message, as: UTF8.self))")
+        return data
+    }
+}
