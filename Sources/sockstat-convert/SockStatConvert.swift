@@ -5,7 +5,7 @@ import ArgumentParser
 struct SockStatConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockstat-convert",
-        abstract: "Convert SockStatLog segments to canonical JSON lines, and JSON lines to segments.",
+        abstract: "Look through SockStatLog segments (JSON lines, CSV, a summary, an HTML report, follow), and compact JSON lines into segments.",
         discussion: """
             Exit codes: 0 success; 1 output incomplete (damage skipped, or invalid lines skipped with \
             --skip-invalid); 2 stopped at damage (--strict); 64 usage error; 65 invalid input line \
