@@ -76,34 +76,182 @@ struct RateLevel {
         }
     }
 
-    /// Columns: bucket count; bucket numbers as deltas (the first from
-    /// `origin`, a bucket number); entries per bucket; then per entry its
-    /// series, tx and rx (only series with traffic in the bucket).
+    /// The page's columns (`LevelColumns`), bucket numbers from `origin`.
     func encoded(from origin: Int64) -> [UInt8] {
-        var counts = ColumnWriter(), deltas = ColumnWriter(), series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
-        var previous = origin
+        var columns = LevelColumns(origin: origin)
         for (row, bucket) in buckets.enumerated() {
-            deltas.append(signed: Int128(bucket) - Int128(previous))
-            previous = bucket
-            var entries = 0
+            columns.appendBucket(bucket)
             for index in 0..<seriesCount {
-                let tx = sums[row * 2 * seriesCount + 2 * index], rx = sums[row * 2 * seriesCount + 2 * index + 1]
-                guard tx != 0 || rx != 0 else { continue }
-                entries += 1
-                series.append(index)
-                txs.append(tx)
-                rxs.append(rx)
+                columns.appendEntry(series: index, tx: sums[row * 2 * seriesCount + 2 * index], rx: sums[row * 2 * seriesCount + 2 * index + 1])
             }
-            counts.append(entries)
         }
+        return columns.encoded()
+    }
+}
+
+/// A level as the page reads it (`readLevel` in the page script): bucket
+/// count; bucket numbers as deltas (the first from an origin, a bucket
+/// number), zigzag; entries per bucket; then per entry its series (or label
+/// number), tx and rx. Entries that moved nothing are left out.
+struct LevelColumns {
+    private var previous: Int64
+    private var bucketCount = 0
+    private var entriesInBucket = 0
+    private var deltas = ColumnWriter(), counts = ColumnWriter(), series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
+
+    init(origin: Int64) { previous = origin }
+
+    /// Starts the next bucket (ascending).
+    mutating func appendBucket(_ bucket: Int64) {
+        if bucketCount > 0 { counts.append(entriesInBucket) }
+        bucketCount += 1
+        entriesInBucket = 0
+        deltas.append(signed: Int128(bucket) - Int128(previous))
+        previous = bucket
+    }
+
+    mutating func appendEntry(series number: Int, tx: UInt128, rx: UInt128) {
+        guard tx != 0 || rx != 0 else { return }
+        entriesInBucket += 1
+        series.append(number)
+        txs.append(tx)
+        rxs.append(rx)
+    }
+
+    func encoded() -> [UInt8] {
+        var counts = counts
+        if bucketCount > 0 { counts.append(entriesInBucket) }
         var out = ColumnWriter()
-        out.append(buckets.count)
-        out.append(deltas)
-        out.append(counts)
-        out.append(series)
-        out.append(txs)
-        out.append(rxs)
+        out.append(bucketCount)
+        for column in [deltas, counts, series, txs, rxs] { out.append(column) }
         return out.bytes
+    }
+
+    /// Calls `body` with each entry of `bytes` (as `encoded()` wrote them,
+    /// from `origin`): bucket number, series, tx, rx.
+    static func forEachEntry(_ bytes: [UInt8], origin: Int64, _ body: (Int64, Int, UInt128, UInt128) -> Void) {
+        var reader = ColumnReader(bytes)
+        let count = Int(reader.next())
+        var bucket = Int128(origin)
+        let buckets = (0..<count).map { _ in
+            bucket += reader.signed()
+            return Int64(bucket)
+        }
+        let counts = (0..<count).map { _ in Int(reader.next()) }
+        let entries = counts.reduce(0, +)
+        let series = (0..<entries).map { _ in Int(reader.next()) }
+        let txs = reader.column(entries), rxs = reader.column(entries)
+        var entry = 0
+        for (row, bucket) in buckets.enumerated() {
+            for _ in 0..<counts[row] {
+                body(bucket, series[entry], txs[entry], rxs[entry])
+                entry += 1
+            }
+        }
+    }
+}
+
+/// Reads back what a `ColumnWriter` wrote. The bytes are the program's own:
+/// past their end it reads 0 rather than failing.
+struct ColumnReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func next() -> UInt128 {
+        var value: UInt128 = 0
+        var shift = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            if shift < 128 { value |= UInt128(byte & 0x7F) << shift }
+            shift += 7
+            if byte < 0x80 { break }
+        }
+        return value
+    }
+
+    /// A zigzag-coded signed value.
+    mutating func signed() -> Int128 {
+        let value = next()
+        return value & 1 == 1 ? -Int128(value >> 1) - 1 : Int128(value >> 1)
+    }
+
+    mutating func column(_ count: Int) -> [UInt128] { (0..<count).map { _ in next() } }
+}
+
+/// Sums per label number (sent and received) in buckets of one width, with
+/// only the labels met in each bucket, in label order: a chunk's 1 s and
+/// 10 s sums, kept before the colours are chosen (a dense row per bucket
+/// would cost every label in every bucket).
+struct LabelSums {
+    /// Bucket width, milliseconds.
+    let width: Int64
+    /// Bucket numbers, ascending.
+    private(set) var buckets: [Int64] = []
+    /// Where each bucket's entries start in `labels`, `txs`, `rxs`, then their end.
+    private(set) var starts: [Int] = [0]
+    private(set) var labels: [Int] = []
+    private(set) var txs: [UInt128] = []
+    private(set) var rxs: [UInt128] = []
+    /// The last bucket's sums, until `close()`.
+    private var pending: [Int: (tx: UInt128, rx: UInt128)] = [:]
+
+    init(width: Int64) { self.width = width }
+
+    /// Adds to the bucket of `time`; times come in ascending order.
+    mutating func add(time: Int64, label: Int, tx: UInt128, rx: UInt128) {
+        add(bucket: floorDivide(time, width), label: label, tx: tx, rx: rx)
+    }
+
+    /// Adds to bucket number `bucket`; buckets come in ascending order.
+    mutating func add(bucket: Int64, label: Int, tx: UInt128, rx: UInt128) {
+        if buckets.last != bucket {
+            close()
+            buckets.append(bucket)
+        }
+        pending[label, default: (0, 0)].tx += tx
+        pending[label, default: (0, 0)].rx += rx
+    }
+
+    /// Ends the last bucket: once everything is added.
+    mutating func close() {
+        guard starts.count == buckets.count else { return }
+        for (label, sum) in pending.sorted(by: { $0.key < $1.key }) {
+            labels.append(label)
+            txs.append(sum.tx)
+            rxs.append(sum.rx)
+        }
+        starts.append(labels.count)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Where bucket `row`'s entries are (after `close()`).
+    func entries(of row: Int) -> Range<Int> { starts[row]..<starts[row + 1] }
+
+    /// The same sums in buckets `factor` times wider; a bucket only where a
+    /// label moved something.
+    func coarsened(by factor: Int64) -> LabelSums {
+        var wider = LabelSums(width: width * factor)
+        for (row, bucket) in buckets.enumerated() {
+            for entry in entries(of: row) where txs[entry] != 0 || rxs[entry] != 0 {
+                wider.add(bucket: floorDivide(bucket, factor), label: labels[entry], tx: txs[entry], rx: rxs[entry])
+            }
+        }
+        wider.close()
+        return wider
+    }
+
+    /// The page's columns (`LevelColumns`, label numbers for series), bucket
+    /// numbers from `origin`.
+    func encoded(from origin: Int64) -> [UInt8] {
+        var columns = LevelColumns(origin: origin)
+        for (row, bucket) in buckets.enumerated() {
+            columns.appendBucket(bucket)
+            for entry in entries(of: row) { columns.appendEntry(series: labels[entry], tx: txs[entry], rx: rxs[entry]) }
+        }
+        return columns.encoded()
     }
 }
 
