@@ -61,7 +61,11 @@ struct ReportData {
     var series: [Series] = []
     /// Series of each label number.
     var seriesOfLabel: [Int] = []
-    /// Zoom levels of 10 s and wider, finest first.
+    /// The 10 s level, as the page stores it (origin the bucket of `first`).
+    /// (Set up once the series are chosen.)
+    var finest = StreamedLevel(width: 10_000, seriesCount: 0, origin: 0, coarserFactor: 6)
+    /// Zoom levels wider than `finest`, finest first, while they are needed
+    /// to reach one of at most `coarsestBuckets` (none when `finest` is one).
     var levels: [RateLevel] = []
     var chunks: [ChunkDetail] = []
     var cellular: [(start: Int64, end: Int64)] = []
@@ -75,7 +79,10 @@ struct ReportData {
     init(from collector: ReportCollector, gaps: [(start: Int64, end: Int64)]) {
         self.gaps = gaps.sorted { $0.start < $1.start }
         chooseSeries(collector)
-        var tenSeconds = RateLevel(width: 10_000, seriesCount: series.count)
+        // 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, then tenfold.
+        let factors: [Int64] = [6, 10, 6, 6, 4, 7]
+        let firstTime = collector.finished.keys.min().flatMap { collector.finished[$0]?.firstTime } ?? 0
+        finest = StreamedLevel(width: 10_000, seriesCount: series.count, origin: floorDivide(firstTime, 10_000), coarserFactor: factors[0])
         var firstSeen = false
         var endsCellular = false
         for number in collector.finished.keys.sorted() {
@@ -91,16 +98,16 @@ struct ReportData {
             cellular.append(contentsOf: runs)
             endsCellular = chunk.endsCellular
             LevelColumns.forEachEntry(collector.inflated(chunk.tenSeconds, count: chunk.tenSecondsBytes), origin: 0) { bucket, label, tx, rx in
-                tenSeconds.add(bucket: bucket, series: seriesOfLabel[label], tx: tx, rx: rx)
+                finest.add(bucket: bucket, series: seriesOfLabel[label], tx: tx, rx: rx)
             }
             for burst in chunk.bursts { Burst.keep(total: burst.tx + burst.rx, in: &bursts) { burst } }
             chunks.append(ChunkDetail(chunk: number, bytes: chunk.bytes, raw: chunk.raw, seconds: chunk.seconds))
         }
         boundCellular()
-        levels = [tenSeconds]
-        // 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, then tenfold, until one level fits `coarsestBuckets`.
-        let factors: [Int64] = [6, 10, 6, 6, 4, 7]
-        var step = 0
+        finest.close()
+        // Coarser levels until one fits `coarsestBuckets`.
+        if finest.bucketCount > Self.coarsestBuckets { levels = [finest.coarser] }
+        var step = 1
         while let coarsest = levels.last, coarsest.buckets.count > Self.coarsestBuckets,
               coarsest.width <= Int64.max / 10 {
             levels.append(coarsest.coarsened(by: step < factors.count ? factors[step] : 10))

@@ -89,6 +89,67 @@ struct RateLevel {
     }
 }
 
+/// The finest zoom level (10 s), built bucket by bucket and kept only as the
+/// page's columns: over a week, held whole as a `RateLevel` (a row of every
+/// series per bucket), it would be the largest thing in memory. Each bucket
+/// also goes into `coarser`, the level `coarserFactor` times wider, whole.
+struct StreamedLevel {
+    let width: Int64
+    let seriesCount: Int
+    let origin: Int64
+    private(set) var bucketCount = 0
+    private(set) var coarser: RateLevel
+    private let coarserFactor: Int64
+    private var columns: LevelColumns
+    private var bucket: Int64?
+    /// The current bucket's sums: tx then rx of each series.
+    private var row: [UInt128]
+
+    /// Bucket numbers in the columns go from `origin`.
+    init(width: Int64, seriesCount: Int, origin: Int64, coarserFactor: Int64) {
+        self.width = width
+        self.seriesCount = seriesCount
+        self.origin = origin
+        self.coarserFactor = coarserFactor
+        coarser = RateLevel(width: width * coarserFactor, seriesCount: seriesCount)
+        columns = LevelColumns(origin: origin)
+        row = Array(repeating: 0, count: 2 * seriesCount)
+    }
+
+    /// Adds to bucket number `bucket`; buckets come in ascending order.
+    mutating func add(bucket: Int64, series: Int, tx: UInt128, rx: UInt128) {
+        if self.bucket != bucket {
+            close()
+            self.bucket = bucket
+        }
+        row[2 * series] += tx
+        row[2 * series + 1] += rx
+    }
+
+    /// Ends the last bucket: once everything is added.
+    mutating func close() {
+        guard let bucket else { return }
+        columns.appendBucket(bucket)
+        bucketCount += 1
+        for series in 0..<seriesCount where row[2 * series] != 0 || row[2 * series + 1] != 0 {
+            columns.appendEntry(series: series, tx: row[2 * series], rx: row[2 * series + 1])
+            coarser.add(bucket: floorDivide(bucket, coarserFactor), series: series, tx: row[2 * series], rx: row[2 * series + 1])
+        }
+        for index in row.indices { row[index] = 0 }
+        self.bucket = nil
+    }
+
+    /// The page's columns (`LevelColumns`, from `origin`).
+    func encoded() -> [UInt8] { columns.encoded() }
+
+    /// The level whole, read back from its columns (for the overview SVG of a short range).
+    func whole() -> RateLevel {
+        var level = RateLevel(width: width, seriesCount: seriesCount)
+        LevelColumns.forEachEntry(encoded(), origin: origin) { bucket, series, tx, rx in level.add(bucket: bucket, series: series, tx: tx, rx: rx) }
+        return level
+    }
+}
+
 /// A level as the page reads it (`readLevel` in the page script): bucket
 /// count; bucket numbers as deltas (the first from an origin, a bucket
 /// number), zigzag; entries per bucket; then per entry its series (or label

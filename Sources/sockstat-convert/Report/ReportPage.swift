@@ -62,10 +62,12 @@ enum ReportPage {
         members.append("\"gaps\":\"" + packed(intervalColumns(data.gaps, from: data.first)) + "\"")
 
         // Levels, coarsest first: it always goes in.
-        let levels = data.levels.reversed().map { level in
-            (width: level.width, text: "{\"width\":\(level.width),\"origin\":\(floorDivide(data.first, level.width)),\"data\":\""
-                + packed(level.encoded(from: floorDivide(data.first, level.width))) + "\"}")
+        func levelText(width: Int64, origin: Int64, columns: [UInt8]) -> (width: Int64, text: String) {
+            (width, "{\"width\":\(width),\"origin\":\(origin),\"data\":\"" + packed(columns) + "\"}")
         }
+        let levels = data.levels.reversed().map { level in
+            levelText(width: level.width, origin: floorDivide(data.first, level.width), columns: level.encoded(from: floorDivide(data.first, level.width)))
+        } + [levelText(width: data.finest.width, origin: data.finest.origin, columns: data.finest.encoded())]
         // Chunks come DEFLATE'd; only those kept are base64'd, into the page itself.
         let chunks = data.chunks
         let busiestFirst = chunks.indices.sorted { (chunks[$0].bytes, chunks[$1].chunk) > (chunks[$1].bytes, chunks[$0].chunk) }
