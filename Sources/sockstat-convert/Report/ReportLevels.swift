@@ -256,8 +256,11 @@ struct LabelSums {
     private(set) var labels: [Int] = []
     private(set) var txs: [UInt128] = []
     private(set) var rxs: [UInt128] = []
-    /// The last bucket's sums, until `close()`.
-    private var pending: [Int: (tx: UInt128, rx: UInt128)] = [:]
+    /// The last bucket's sums by label number (tx then rx), until `close()`,
+    /// and the labels met in it.
+    private var pending: [UInt128] = []
+    private var pendingLabels: [Int] = []
+    private var isPending: [Bool] = []
 
     init(width: Int64) { self.width = width }
 
@@ -272,20 +275,32 @@ struct LabelSums {
             close()
             buckets.append(bucket)
         }
-        pending[label, default: (0, 0)].tx += tx
-        pending[label, default: (0, 0)].rx += rx
+        if isPending.count <= label {
+            isPending.append(contentsOf: repeatElement(false, count: label + 1 - isPending.count))
+            pending.append(contentsOf: repeatElement(0, count: 2 * label + 2 - pending.count))
+        }
+        if !isPending[label] {
+            isPending[label] = true
+            pendingLabels.append(label)
+        }
+        pending[2 * label] += tx
+        pending[2 * label + 1] += rx
     }
 
     /// Ends the last bucket: once everything is added.
     mutating func close() {
         guard starts.count == buckets.count else { return }
-        for (label, sum) in pending.sorted(by: { $0.key < $1.key }) {
+        pendingLabels.sort()
+        for label in pendingLabels {
             labels.append(label)
-            txs.append(sum.tx)
-            rxs.append(sum.rx)
+            txs.append(pending[2 * label])
+            rxs.append(pending[2 * label + 1])
+            pending[2 * label] = 0
+            pending[2 * label + 1] = 0
+            isPending[label] = false
         }
         starts.append(labels.count)
-        pending.removeAll(keepingCapacity: true)
+        pendingLabels.removeAll(keepingCapacity: true)
     }
 
     /// Where bucket `row`'s entries are (after `close()`).
