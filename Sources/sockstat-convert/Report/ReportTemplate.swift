@@ -13,7 +13,8 @@ enum ReportTemplate {
     private static let marker = "__SOCKSTAT_REPORT_DATA__"
 
     // The page script reads the data's varint columns as ReportLevels.swift
-    // and ReportData.swift write them; change both together.
+    // and ReportData.swift write them; change both together. Chunks number
+    // labels as first met (ReportCollector); seriesOfLabel maps them to series.
     private static let page = ##"""
 <!DOCTYPE html>
 <html lang="en">
