@@ -253,6 +253,48 @@ enum ReportLogs {
         #expect(check.exitCode == 0, "\(check.stderrText)")
     }
 
+    /// A chunk is finished as soon as the read moves past it; one met again
+    /// (a second log with earlier times) is reopened, and the page holds what
+    /// one log of all the events in time order gives.
+    @Test func chunksMetAgainOutOfOrderGiveTheSamePage() throws {
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = TestRandom(seed: 11)
+        // An hour at 2.5 Hz, every event with the same three labels (so that
+        // labels are numbered alike however the events are split), cellular runs
+        // that cross chunk boundaries.
+        let start: Int64 = 1_764_288_000_000
+        let events = (0..<9_000).map { index in
+            Event(time: start + Int64(index) * 400, duration: 100, isCellular: index % 700 < 200,
+                  counts: ["a", "b", "c"].map { LabelCounts(label: Label($0), tx: random.next() % 5_000, rx: random.next() % 90_000) })
+        }
+        // The first half of every ten-minute chunk in one log, the second half in another.
+        let firstHalf = events.filter { ($0.time - start) % 600_000 < 300_000 }
+        let secondHalf = events.filter { ($0.time - start) % 600_000 >= 300_000 }
+        var logs: [URL] = []
+        for (name, part) in [("all", events), ("first", firstHalf), ("second", secondHalf)] {
+            let log = directory.appendingPathComponent(name)
+            let writer = try SegmentLogWriter(directory: log.path, options: SegmentLogOptions())
+            for event in part { try writer.append(event) }
+            try writer.close()
+            logs.append(log)
+        }
+        var pages: [[String: Any]] = []
+        for paths in [[logs[0].path], [logs[1].path, logs[2].path]] {
+            let page = directory.appendingPathComponent("report.html")
+            let report = try Tool.run(["report", "--max-size", "8000000", "-o", page.path] + paths)
+            #expect(report.exitCode == 0, "\(report.stderrText)")
+            pages.append(try Self.pageData(page))
+        }
+        #expect(pages[1]["events"] as? Int == events.count)
+        #expect((pages[0]["chunks"] as? [Any])?.count == 6)
+        for key in ["first", "last", "chunks", "levels", "bursts", "series", "seriesOfLabel", "cellular"] {
+            let (inOrder, split) = (pages[0][key], pages[1][key])
+            #expect(inOrder != nil)
+            #expect((inOrder as? NSObject)?.isEqual(split) == true, "\(key) differs")
+        }
+    }
+
     @Test func damageIsSkippedNamedAndCountedOnThePage() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -39,7 +39,8 @@ enum OverviewSVG {
 
         // The finest level with at most one bucket per pixel (the page's
         // levels stop at one of 2,000 buckets: coarser still when needed).
-        var level = data.levels.first { span / Double($0.width) <= plotWidth } ?? data.levels[data.levels.count - 1]
+        var level = span / Double(data.finest.width) <= plotWidth || data.levels.isEmpty ? data.finest.whole()
+            : data.levels.first { span / Double($0.width) <= plotWidth } ?? data.levels[data.levels.count - 1]
         while span / Double(level.width) > plotWidth, level.width <= Int64.max / 10 { level = level.coarsened(by: 10) }
         let seriesCount = data.series.count
         var rows: [(start: Double, end: Double, tx: [Double], rx: [Double])] = []

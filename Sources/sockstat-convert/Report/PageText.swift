@@ -76,9 +76,18 @@ enum PageText {
 
     /// Standard base64 (RFC 4648, with padding).
     static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        appendBase64(bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The length of `count` bytes in base64.
+    static func base64Count(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// `bytes` in standard base64 (RFC 4648, with padding), appended to `out`.
+    static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        out.reserveCapacity(out.count + base64Count(bytes.count))
         var index = 0
         while index + 3 <= bytes.count {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
@@ -93,6 +102,5 @@ enum PageText {
             out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
             out.append(UInt8(ascii: "="))
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,14 +1,19 @@
 import SockStatAnalysis
 import SockStatFormat
 
-/// Collects what a report needs while segments are read: every event in the
-/// window, kept compactly (varints, by label number) in chunks of ten
-/// minutes of event time, and the table of labels met.
+/// Collects what a report needs while segments are read, chunk by chunk of
+/// ten minutes of event time, and the table of labels met.
 ///
-/// The events stay in memory (about 8 bytes each) because which labels get
-/// their own colour, and which chunks keep their 100 ms detail, is only known
-/// once every event has been seen. The same blocks feed a `TrafficSummary`:
-/// the page's totals, gaps and time covered are `summary`'s own.
+/// A chunk is open (its events as varints) only while the read is in it:
+/// once a block ends in another chunk, it is finished into the form the page
+/// stores (`FinishedChunk`: its events and 1 s sums as DEFLATE'd columns,
+/// its 10 s sums, cellular runs and busiest seconds). Labels keep their
+/// first-met numbers throughout; the page maps them to its colours through a
+/// table written at the end, so nothing is encoded again once the colours
+/// are chosen. A chunk met again later (events out of time order) is
+/// reopened from its stored events and finished again. The same blocks feed
+/// a `TrafficSummary`: the page's totals, gaps and time covered are
+/// `summary`'s own.
 struct ReportCollector: DecodedBlockWriter {
     /// Event time one chunk spans: the largest window the page shows 100 ms
     /// events for.
@@ -17,12 +22,12 @@ struct ReportCollector: DecodedBlockWriter {
     /// Label bytes by label number (order first met).
     private(set) var labels: [[UInt8]] = []
     private var labelNumbers: [[UInt8]: Int] = [:]
-    /// Events by chunk number (`t` floor-divided by `chunkMilliseconds`), each
-    /// event as varints: t − chunk start, zigzag(d), c (one byte), entry count, then
-    /// label number, tx, rx per entry.
-    private(set) var chunks: [Int64: [UInt8]] = [:]
-    /// Events per chunk.
-    private(set) var chunkEvents: [Int64: Int] = [:]
+    /// Chunks being read, by chunk number (`t` floor-divided by
+    /// `chunkMilliseconds`), each event as varints: t − chunk start,
+    /// zigzag(d), c (one byte), entry count, then label number, tx, rx per entry.
+    private var open: [Int64: [UInt8]] = [:]
+    /// Chunks done, by chunk number.
+    private(set) var finished: [Int64: FinishedChunk] = [:]
     /// Events collected.
     private(set) var eventCount = 0
     /// tx + rx of each label over the window, by label number: which labels
@@ -31,6 +36,8 @@ struct ReportCollector: DecodedBlockWriter {
     private var numberOfSlot: [Int] = []
     /// What `summary` says of the same events.
     private(set) var summary: SummaryBlockWriter
+    private let deflater = Deflater()
+    private let inflater = Inflater()
 
     init(summary options: SummaryOptions) {
         summary = SummaryBlockWriter(options: options)
@@ -51,60 +58,89 @@ struct ReportCollector: DecodedBlockWriter {
             }
         }
         var written = 0
+        var current: Int64?
         for index in 0..<block.eventCount {
             let time = block.time(at: index)
             guard range.contains(time) else { continue }
             written += 1
             let chunk = floorDivide(time, Self.chunkMilliseconds)
+            if chunk != current {
+                if open[chunk] == nil {
+                    let done = finished.removeValue(forKey: chunk)
+                    open[chunk] = done.map { reopened($0) } ?? []
+                }
+                current = chunk
+            }
             let offset = UInt64(Int128(time) - Self.start(ofChunk: chunk))
-            let duration = ZigZag.encode(block.duration(at: index))
-            chunkEvents[chunk, default: 0] += 1
-            Self.append(to: &chunks[chunk, default: []], offset: offset, duration: duration, block: block, event: index,
-                        numberOfSlot: numberOfSlot, moved: &labelBytesMoved)
+            Self.appendHead(to: &open[chunk, default: []], offset: offset, duration: block.duration(at: index),
+                            isCellular: block.isCellular(at: index), entryCount: block.entries(of: index).count)
+            for entry in block.entries(of: index) {
+                let number = numberOfSlot[block.slot(ofEntry: entry)]
+                let tx = block.tx(ofEntry: entry), rx = block.rx(ofEntry: entry)
+                Self.appendEntry(to: &open[chunk, default: []], label: number, tx: tx, rx: rx)
+                labelBytesMoved[number] += UInt128(tx) + UInt128(rx)
+            }
         }
         eventCount += written
+        // The read has moved past every open chunk but the one it is in.
+        for chunk in open.keys where chunk != current { finishChunk(chunk) }
         return written
+    }
+
+    mutating func finish(to output: OutputBuffer) throws {
+        for chunk in open.keys { finishChunk(chunk) }
     }
 
     /// Where chunk `chunk` starts: before Int64.min for the first chunk of
     /// times near it, hence 128 bits.
     static func start(ofChunk chunk: Int64) -> Int128 { Int128(chunk) * Int128(chunkMilliseconds) }
 
-    private static func append(to bytes: inout [UInt8], offset: UInt64, duration: UInt64, block: DecodedBlock,
-                               event index: Int, numberOfSlot: [Int], moved: inout [UInt128]) {
+    private static func appendHead(to bytes: inout [UInt8], offset: UInt64, duration: Int64, isCellular: Bool, entryCount: Int) {
         Varint.append(offset, to: &bytes)
-        Varint.append(duration, to: &bytes)
-        bytes.append(block.isCellular(at: index) ? 1 : 0)
-        let entries = block.entries(of: index)
-        Varint.append(UInt64(entries.count), to: &bytes)
-        for entry in entries {
-            let number = numberOfSlot[block.slot(ofEntry: entry)]
-            let tx = block.tx(ofEntry: entry), rx = block.rx(ofEntry: entry)
-            Varint.append(UInt64(number), to: &bytes)
-            Varint.append(tx, to: &bytes)
-            Varint.append(rx, to: &bytes)
-            moved[number] += UInt128(tx) + UInt128(rx)
-        }
+        Varint.append(ZigZag.encode(duration), to: &bytes)
+        bytes.append(isCellular ? 1 : 0)
+        Varint.append(UInt64(entryCount), to: &bytes)
     }
-}
 
-/// One event read back from a collector's chunk.
-struct CollectedEvent {
-    var time: Int64
-    var duration: Int64
-    var isCellular: Bool
-    /// Label number, tx, rx.
-    var entries: [(label: Int, tx: UInt64, rx: UInt64)]
-}
+    private static func appendEntry(to bytes: inout [UInt8], label: Int, tx: UInt64, rx: UInt64) {
+        Varint.append(UInt64(label), to: &bytes)
+        Varint.append(tx, to: &bytes)
+        Varint.append(rx, to: &bytes)
+    }
 
-extension ReportCollector {
-    /// The events of chunk `chunk`, in `t` order (stable: events of one `t`
-    /// keep the order they were read in).
-    func events(ofChunk chunk: Int64) -> [CollectedEvent] {
-        guard let bytes = chunks[chunk] else { return [] }
+    /// Bytes this collector DEFLATE'd, `count` of them inflated.
+    func inflated(_ bytes: [UInt8], count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        // Our own stream of a known size: it cannot fail.
+        bytes.withUnsafeBytes { try? inflater.inflate($0, into: &out, limit: count) }
+        return out
+    }
+
+    /// The events of a finished chunk as an open chunk's varints, in `t` order.
+    private func reopened(_ chunk: FinishedChunk) -> [UInt8] {
+        let columns = inflated(chunk.raw, count: chunk.rawBytes)
+        let start = Self.start(ofChunk: chunk.chunk)
+        var bytes: [UInt8] = []
+        for event in RawColumns.events(columns, start: start) {
+            Self.appendHead(to: &bytes, offset: UInt64(Int128(event.time) - start), duration: event.duration,
+                            isCellular: event.isCellular, entryCount: event.entries.count)
+            for entry in event.entries { Self.appendEntry(to: &bytes, label: entry.label, tx: entry.tx, rx: entry.rx) }
+        }
+        return bytes
+    }
+
+    /// Turns open chunk `chunk` into its final form.
+    private mutating func finishChunk(_ chunk: Int64) {
+        guard let bytes = open.removeValue(forKey: chunk) else { return }
+        let events = Self.events(bytes, start: Self.start(ofChunk: chunk))
+        guard !events.isEmpty else { return }
+        finished[chunk] = FinishedChunk(chunk: chunk, events: events, deflater: deflater)
+    }
+
+    /// Events from an open chunk's varints, in `t` order (stable: events of
+    /// one `t` keep the order they were read in).
+    private static func events(_ bytes: [UInt8], start: Int128) -> [CollectedEvent] {
         var events: [CollectedEvent] = []
-        events.reserveCapacity(chunkEvents[chunk] ?? 0)
-        let start = Self.start(ofChunk: chunk)
         bytes.withUnsafeBytes { raw in
             var offset = 0
             // The bytes are our own, written above: a read cannot fail.
@@ -129,5 +165,104 @@ extension ReportCollector {
             events = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         }
         return events
+    }
+}
+
+/// One event read back from a chunk.
+struct CollectedEvent {
+    var time: Int64
+    var duration: Int64
+    var isCellular: Bool
+    /// Label number, tx, rx.
+    var entries: [(label: Int, tx: UInt64, rx: UInt64)]
+}
+
+/// A chunk the read has moved past, in the compact form the page takes:
+/// nothing here depends on which labels get a colour.
+struct FinishedChunk {
+    var chunk: Int64
+    var eventCount: Int
+    /// tx + rx of its events: busiest chunks keep their detail first.
+    var bytes: UInt128 = 0
+    var firstTime: Int64
+    /// The latest `t + d` (`t` for a negative `d`).
+    var lastEnd: Int64
+    /// Its events as the page reads them (`RawColumns`), DEFLATE'd, and their size inflated.
+    var raw: [UInt8] = []
+    var rawBytes: Int
+    /// Its 1 s sums per label (`LabelSums.encoded`), DEFLATE'd.
+    var seconds: [UInt8] = []
+    /// Its 10 s sums per label (`LabelSums.encoded`, origin 0), for the zoom
+    /// levels, DEFLATE'd, and their size inflated.
+    var tenSeconds: [UInt8] = []
+    var tenSecondsBytes: Int
+    /// Runs of cellular events; the first may go on from the chunk before
+    /// (when `startsCellular`), the last into the next (when `endsCellular`).
+    var cellular: [(start: Int64, end: Int64)] = []
+    var startsCellular: Bool
+    var endsCellular: Bool
+    /// Its busiest seconds, at most `ReportData.burstCount`, busiest first.
+    var bursts: [ReportData.Burst] = []
+
+    /// `events`: at least one, in `t` order.
+    init(chunk: Int64, events: [CollectedEvent], deflater: Deflater) {
+        self.chunk = chunk
+        eventCount = events.count
+        firstTime = events[0].time
+        lastEnd = events[0].time
+        startsCellular = events[0].isCellular
+        endsCellular = events[events.count - 1].isCellular
+        var rawColumns = RawColumns(start: ReportCollector.start(ofChunk: chunk))
+        var seconds = LabelSums(width: 1_000)
+        var run: (start: Int64, end: Int64)?
+        for event in events {
+            rawColumns.append(event)
+            for entry in event.entries {
+                seconds.add(time: event.time, label: entry.label, tx: UInt128(entry.tx), rx: UInt128(entry.rx))
+                bytes += UInt128(entry.tx) + UInt128(entry.rx)
+            }
+            // Held at Int64.max rather than wrapping, for a hostile t + d.
+            let (sum, overflow) = event.time.addingReportingOverflow(max(event.duration, 0))
+            let end = overflow ? Int64.max : sum
+            lastEnd = max(lastEnd, end)
+            if event.isCellular {
+                run = run.map { ($0.start, max($0.end, end)) } ?? (event.time, end)
+            } else if let done = run {
+                cellular.append(done)
+                run = nil
+            }
+        }
+        if let run { cellular.append(run) }
+        seconds.close()
+        func deflated(_ input: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            input.withUnsafeBytes { deflater.compress($0, appendingTo: &out) }
+            // The deflater reserves room for the input stored: kept, that would be most of it.
+            return out.withUnsafeBufferPointer { Array($0) }
+        }
+        let rawBytes = rawColumns.encoded()
+        self.rawBytes = rawBytes.count
+        raw = deflated(rawBytes)
+        self.seconds = deflated(seconds.encoded(from: chunk * (ReportCollector.chunkMilliseconds / 1_000)))
+        let tenSecondsBytes = seconds.coarsened(by: 10).encoded(from: 0)
+        self.tenSecondsBytes = tenSecondsBytes.count
+        tenSeconds = deflated(tenSecondsBytes)
+        noteBursts(seconds)
+    }
+
+    /// Keeps the busiest seconds of `seconds` (the earlier of equals), with
+    /// the labels that moved the most in each.
+    private mutating func noteBursts(_ seconds: LabelSums) {
+        for row in seconds.buckets.indices {
+            let entries = seconds.entries(of: row)
+            let tx = entries.reduce(UInt128(0)) { $0 + seconds.txs[$1] }, rx = entries.reduce(UInt128(0)) { $0 + seconds.rxs[$1] }
+            ReportData.Burst.keep(total: tx + rx, in: &bursts) {
+                let labels = entries.sorted {
+                    (seconds.txs[$0] + seconds.rxs[$0], seconds.labels[$1]) > (seconds.txs[$1] + seconds.rxs[$1], seconds.labels[$0])
+                }
+                return ReportData.Burst(second: seconds.buckets[row], tx: tx, rx: rx, labels: labels.prefix(ReportData.labelsPerBurst)
+                    .map { (label: seconds.labels[$0], tx: seconds.txs[$0], rx: seconds.rxs[$0]) })
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
-/// Everything the page shows but the totals, worked out from the collected
-/// events: which labels get a colour, the zoom levels, each chunk's detail,
-/// cellular periods, gaps and the largest bursts.
+import SockStatFormat
+
+/// Everything the page shows but the totals, put together from the
+/// collector's finished chunks: which labels get a colour, the zoom levels,
+/// each chunk's detail, cellular periods, gaps and the largest bursts.
 struct ReportData {
     /// Labels drawn with a colour of their own; the rest are one "other" series.
     static let maximumSeries = 16
@@ -30,10 +32,23 @@ struct ReportData {
         var rx: UInt128
         /// Label number, tx, rx: the labels that moved the most in it, most first.
         var labels: [(label: Int, tx: UInt128, rx: UInt128)]
+
+        /// Puts the second `make` gives among `bursts` (busiest first, at
+        /// most `burstCount`) when it moved more than the least of them: of
+        /// equals, the one met first stays. Seconds come in time order.
+        static func keep(total: UInt128, in bursts: inout [Burst], _ make: () -> Burst) {
+            if bursts.count == burstCount {
+                guard let least = bursts.last, total > least.tx + least.rx else { return }
+                bursts.removeLast()
+            }
+            let place = bursts.firstIndex { total > $0.tx + $0.rx } ?? bursts.count
+            bursts.insert(make(), at: place)
+        }
     }
 
-    /// One chunk's detail: its events (series numbers instead of labels)
-    /// and, for when those do not fit, its 1 s sums.
+    /// One chunk's detail as the page stores it, DEFLATE'd: its events and,
+    /// for when those do not fit, its 1 s sums (label numbers, which the
+    /// page maps to series).
     struct ChunkDetail {
         var chunk: Int64
         var bytes: UInt128
@@ -46,7 +61,11 @@ struct ReportData {
     var series: [Series] = []
     /// Series of each label number.
     var seriesOfLabel: [Int] = []
-    /// Zoom levels of 10 s and wider, finest first.
+    /// The 10 s level, as the page stores it (origin the bucket of `first`).
+    /// (Set up once the series are chosen.)
+    var finest = StreamedLevel(width: 10_000, seriesCount: 0, origin: 0, coarserFactor: 6)
+    /// Zoom levels wider than `finest`, finest first, while they are needed
+    /// to reach one of at most `coarsestBuckets` (none when `finest` is one).
     var levels: [RateLevel] = []
     var chunks: [ChunkDetail] = []
     var cellular: [(start: Int64, end: Int64)] = []
@@ -56,56 +75,39 @@ struct ReportData {
     /// The gaps the summary found (at most `maximumIntervals`, the longest), in time order.
     var gaps: [(start: Int64, end: Int64)] = []
 
-    /// Works out the page's data from `collector`; `gaps` are the summary's.
+    /// Puts the page's data together from `collector` (finished); `gaps` are the summary's.
     init(from collector: ReportCollector, gaps: [(start: Int64, end: Int64)]) {
         self.gaps = gaps.sorted { $0.start < $1.start }
         chooseSeries(collector)
-        let seriesCount = series.count
-        var tenSeconds = RateLevel(width: 10_000, seriesCount: seriesCount)
-        var cellularRun: (start: Int64, end: Int64)?
-        var firstSeen = false
-        for chunk in collector.chunks.keys.sorted() {
-            let events = collector.events(ofChunk: chunk)
-            guard let head = events.first else { continue }
-            if !firstSeen { first = head.time; last = head.time; firstSeen = true }
-            var seconds = RateLevel(width: 1_000, seriesCount: seriesCount)
-            var raw = RawColumns(start: ReportCollector.start(ofChunk: chunk))
-            var chunkBytes: UInt128 = 0
-            for event in events {
-                raw.append(event, seriesOfLabel: seriesOfLabel)
-                for entry in event.entries {
-                    let series = seriesOfLabel[entry.label]
-                    seconds.add(time: event.time, series: series, tx: UInt128(entry.tx), rx: UInt128(entry.rx))
-                    chunkBytes += UInt128(entry.tx) + UInt128(entry.rx)
-                }
-                // Held at Int64.max rather than wrapping, for a hostile t + d.
-                let (sum, overflow) = event.time.addingReportingOverflow(max(event.duration, 0))
-                let end = overflow ? Int64.max : sum
-                last = max(last, end)
-                if event.isCellular {
-                    if let run = cellularRun { cellularRun = (run.start, max(run.end, end)) } else { cellularRun = (event.time, end) }
-                } else if let run = cellularRun {
-                    cellular.append(run)
-                    cellularRun = nil
-                }
-            }
-            for (row, bucket) in seconds.buckets.enumerated() {
-                for index in 0..<seriesCount {
-                    let tx = seconds.sums[row * 2 * seriesCount + 2 * index], rx = seconds.sums[row * 2 * seriesCount + 2 * index + 1]
-                    if tx != 0 || rx != 0 { tenSeconds.add(bucket: floorDivide(bucket, 10), series: index, tx: tx, rx: rx) }
-                }
-            }
-            noteBursts(seconds)
-            chunks.append(ChunkDetail(chunk: chunk, bytes: chunkBytes, raw: raw.encoded(),
-                                      seconds: seconds.encoded(from: chunk * (ReportCollector.chunkMilliseconds / 1_000))))
-        }
-        if let run = cellularRun { cellular.append(run) }
-        boundCellular()
-        nameBurstLabels(collector)
-        levels = [tenSeconds]
-        // 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, then tenfold, until one level fits `coarsestBuckets`.
+        // 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, then tenfold.
         let factors: [Int64] = [6, 10, 6, 6, 4, 7]
-        var step = 0
+        let firstTime = collector.finished.keys.min().flatMap { collector.finished[$0]?.firstTime } ?? 0
+        finest = StreamedLevel(width: 10_000, seriesCount: series.count, origin: floorDivide(firstTime, 10_000), coarserFactor: factors[0])
+        var firstSeen = false
+        var endsCellular = false
+        for number in collector.finished.keys.sorted() {
+            guard let chunk = collector.finished[number] else { continue }
+            if !firstSeen { first = chunk.firstTime; last = chunk.firstTime; firstSeen = true }
+            last = max(last, chunk.lastEnd)
+            // A run that goes on from the chunk before is one period.
+            var runs = chunk.cellular[...]
+            if endsCellular, chunk.startsCellular, let head = runs.first, let previous = cellular.last {
+                cellular[cellular.count - 1].end = max(previous.end, head.end)
+                runs = runs.dropFirst()
+            }
+            cellular.append(contentsOf: runs)
+            endsCellular = chunk.endsCellular
+            LevelColumns.forEachEntry(collector.inflated(chunk.tenSeconds, count: chunk.tenSecondsBytes), origin: 0) { bucket, label, tx, rx in
+                finest.add(bucket: bucket, series: seriesOfLabel[label], tx: tx, rx: rx)
+            }
+            for burst in chunk.bursts { Burst.keep(total: burst.tx + burst.rx, in: &bursts) { burst } }
+            chunks.append(ChunkDetail(chunk: number, bytes: chunk.bytes, raw: chunk.raw, seconds: chunk.seconds))
+        }
+        boundCellular()
+        finest.close()
+        // Coarser levels until one fits `coarsestBuckets`.
+        if finest.bucketCount > Self.coarsestBuckets { levels = [finest.coarser] }
+        var step = 1
         while let coarsest = levels.last, coarsest.buckets.count > Self.coarsestBuckets,
               coarsest.width <= Int64.max / 10 {
             levels.append(coarsest.coarsened(by: step < factors.count ? factors[step] : 10))
@@ -131,42 +133,6 @@ struct ReportData {
         }
     }
 
-    /// Keeps the busiest seconds of `seconds` among the `burstCount` busiest so far.
-    private mutating func noteBursts(_ seconds: RateLevel) {
-        let width = 2 * seconds.seriesCount
-        for (row, second) in seconds.buckets.enumerated() {
-            var tx: UInt128 = 0, rx: UInt128 = 0
-            for index in stride(from: row * width, to: (row + 1) * width, by: 2) {
-                tx += seconds.sums[index]
-                rx += seconds.sums[index + 1]
-            }
-            if bursts.count == Self.burstCount {
-                guard let least = bursts.last, tx + rx > least.tx + least.rx else { continue }
-                bursts.removeLast()
-            }
-            let place = bursts.firstIndex { tx + rx > $0.tx + $0.rx } ?? bursts.count
-            bursts.insert(Burst(second: second, tx: tx, rx: rx, labels: []), at: place)
-        }
-    }
-
-    /// Names the labels that moved the most in each burst.
-    private mutating func nameBurstLabels(_ collector: ReportCollector) {
-        for index in bursts.indices {
-            let second = bursts[index].second
-            var perLabel: [Int: (tx: UInt128, rx: UInt128)] = [:]
-            for event in collector.events(ofChunk: floorDivide(second, ReportCollector.chunkMilliseconds / 1_000))
-            where floorDivide(event.time, 1_000) == second {
-                for entry in event.entries {
-                    perLabel[entry.label, default: (0, 0)].tx += UInt128(entry.tx)
-                    perLabel[entry.label, default: (0, 0)].rx += UInt128(entry.rx)
-                }
-            }
-            bursts[index].labels = perLabel
-                .sorted { ($0.value.tx + $0.value.rx, $1.key) > ($1.value.tx + $1.value.rx, $0.key) }
-                .prefix(Self.labelsPerBurst).map { (label: $0.key, tx: $0.value.tx, rx: $0.value.rx) }
-        }
-    }
-
     /// Merges cellular periods closer than a distance that doubles until at
     /// most `maximumIntervals` remain.
     private mutating func boundCellular() {
@@ -189,24 +155,23 @@ struct ReportData {
 
 /// A chunk's events as the page reads them: event count; per event `t` as
 /// a delta from the one before (the first from the chunk's start), zigzag;
-/// zigzag(d) · 2 + c; entry count; then per entry series, tx, rx.
+/// zigzag(d) · 2 + c; entry count; then per entry label number, tx, rx.
 struct RawColumns {
     private var previous: Int128
     private var count = 0
     private var times = ColumnWriter(), durations = ColumnWriter(), entryCounts = ColumnWriter()
-    private var series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
+    private var labels = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
 
     init(start: Int128) { previous = start }
 
-    mutating func append(_ event: CollectedEvent, seriesOfLabel: [Int]) {
+    mutating func append(_ event: CollectedEvent) {
         count += 1
         times.append(signed: Int128(event.time) - previous)
         previous = Int128(event.time)
-        let zigzag: UInt128 = event.duration < 0 ? UInt128(-(Int128(event.duration) + 1)) * 2 + 1 : UInt128(event.duration) * 2
-        durations.append(zigzag * 2 + (event.isCellular ? 1 : 0))
+        durations.append(UInt128(ZigZag.encode(event.duration)) * 2 + (event.isCellular ? 1 : 0))
         entryCounts.append(event.entries.count)
         for entry in event.entries {
-            series.append(seriesOfLabel[entry.label])
+            labels.append(entry.label)
             txs.append(entry.tx)
             rxs.append(entry.rx)
         }
@@ -215,7 +180,31 @@ struct RawColumns {
     func encoded() -> [UInt8] {
         var out = ColumnWriter()
         out.append(count)
-        for column in [times, durations, entryCounts, series, txs, rxs] { out.append(column) }
+        for column in [times, durations, entryCounts, labels, txs, rxs] { out.append(column) }
         return out.bytes
+    }
+
+    /// The events `encoded()` wrote, for a chunk starting at `start`.
+    static func events(_ bytes: [UInt8], start: Int128) -> [CollectedEvent] {
+        var reader = ColumnReader(bytes)
+        let count = Int(reader.next())
+        var time = start
+        let times = (0..<count).map { _ in
+            time += reader.signed()
+            return Int64(time)
+        }
+        let flags = reader.column(count)
+        let counts = (0..<count).map { _ in Int(reader.next()) }
+        let entries = counts.reduce(0, +)
+        let labels = (0..<entries).map { _ in Int(reader.next()) }
+        let txs = reader.column(entries), rxs = reader.column(entries)
+        var entry = 0
+        return (0..<count).map { index in
+            let event = CollectedEvent(time: times[index], duration: ZigZag.decode(UInt64(flags[index] >> 1)),
+                                       isCellular: flags[index] & 1 == 1,
+                                       entries: (entry..<entry + counts[index]).map { (labels[$0], UInt64(txs[$0]), UInt64(rxs[$0])) })
+            entry += counts[index]
+            return event
+        }
     }
 }

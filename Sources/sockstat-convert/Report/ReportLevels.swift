@@ -76,34 +76,258 @@ struct RateLevel {
         }
     }
 
-    /// Columns: bucket count; bucket numbers as deltas (the first from
-    /// `origin`, a bucket number); entries per bucket; then per entry its
-    /// series, tx and rx (only series with traffic in the bucket).
+    /// The page's columns (`LevelColumns`), bucket numbers from `origin`.
     func encoded(from origin: Int64) -> [UInt8] {
-        var counts = ColumnWriter(), deltas = ColumnWriter(), series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
-        var previous = origin
+        var columns = LevelColumns(origin: origin)
         for (row, bucket) in buckets.enumerated() {
-            deltas.append(signed: Int128(bucket) - Int128(previous))
-            previous = bucket
-            var entries = 0
+            columns.appendBucket(bucket)
             for index in 0..<seriesCount {
-                let tx = sums[row * 2 * seriesCount + 2 * index], rx = sums[row * 2 * seriesCount + 2 * index + 1]
-                guard tx != 0 || rx != 0 else { continue }
-                entries += 1
-                series.append(index)
-                txs.append(tx)
-                rxs.append(rx)
+                columns.appendEntry(series: index, tx: sums[row * 2 * seriesCount + 2 * index], rx: sums[row * 2 * seriesCount + 2 * index + 1])
             }
-            counts.append(entries)
         }
+        return columns.encoded()
+    }
+}
+
+/// The finest zoom level (10 s), built bucket by bucket and kept only as the
+/// page's columns: over a week, held whole as a `RateLevel` (a row of every
+/// series per bucket), it would be the largest thing in memory. Each bucket
+/// also goes into `coarser`, the level `coarserFactor` times wider, whole.
+struct StreamedLevel {
+    let width: Int64
+    let seriesCount: Int
+    let origin: Int64
+    private(set) var bucketCount = 0
+    private(set) var coarser: RateLevel
+    private let coarserFactor: Int64
+    private var columns: LevelColumns
+    private var bucket: Int64?
+    /// The current bucket's sums: tx then rx of each series.
+    private var row: [UInt128]
+
+    /// Bucket numbers in the columns go from `origin`.
+    init(width: Int64, seriesCount: Int, origin: Int64, coarserFactor: Int64) {
+        self.width = width
+        self.seriesCount = seriesCount
+        self.origin = origin
+        self.coarserFactor = coarserFactor
+        coarser = RateLevel(width: width * coarserFactor, seriesCount: seriesCount)
+        columns = LevelColumns(origin: origin)
+        row = Array(repeating: 0, count: 2 * seriesCount)
+    }
+
+    /// Adds to bucket number `bucket`; buckets come in ascending order.
+    mutating func add(bucket: Int64, series: Int, tx: UInt128, rx: UInt128) {
+        if self.bucket != bucket {
+            close()
+            self.bucket = bucket
+        }
+        row[2 * series] += tx
+        row[2 * series + 1] += rx
+    }
+
+    /// Ends the last bucket: once everything is added.
+    mutating func close() {
+        guard let bucket else { return }
+        columns.appendBucket(bucket)
+        bucketCount += 1
+        for series in 0..<seriesCount where row[2 * series] != 0 || row[2 * series + 1] != 0 {
+            columns.appendEntry(series: series, tx: row[2 * series], rx: row[2 * series + 1])
+            coarser.add(bucket: floorDivide(bucket, coarserFactor), series: series, tx: row[2 * series], rx: row[2 * series + 1])
+        }
+        for index in row.indices { row[index] = 0 }
+        self.bucket = nil
+    }
+
+    /// The page's columns (`LevelColumns`, from `origin`).
+    func encoded() -> [UInt8] { columns.encoded() }
+
+    /// The level whole, read back from its columns (for the overview SVG of a short range).
+    func whole() -> RateLevel {
+        var level = RateLevel(width: width, seriesCount: seriesCount)
+        LevelColumns.forEachEntry(encoded(), origin: origin) { bucket, series, tx, rx in level.add(bucket: bucket, series: series, tx: tx, rx: rx) }
+        return level
+    }
+}
+
+/// A level as the page reads it (`readLevel` in the page script): bucket
+/// count; bucket numbers as deltas (the first from an origin, a bucket
+/// number), zigzag; entries per bucket; then per entry its series (or label
+/// number), tx and rx. Entries that moved nothing are left out.
+struct LevelColumns {
+    private var previous: Int64
+    private var bucketCount = 0
+    private var entriesInBucket = 0
+    private var deltas = ColumnWriter(), counts = ColumnWriter(), series = ColumnWriter(), txs = ColumnWriter(), rxs = ColumnWriter()
+
+    init(origin: Int64) { previous = origin }
+
+    /// Starts the next bucket (ascending).
+    mutating func appendBucket(_ bucket: Int64) {
+        if bucketCount > 0 { counts.append(entriesInBucket) }
+        bucketCount += 1
+        entriesInBucket = 0
+        deltas.append(signed: Int128(bucket) - Int128(previous))
+        previous = bucket
+    }
+
+    mutating func appendEntry(series number: Int, tx: UInt128, rx: UInt128) {
+        guard tx != 0 || rx != 0 else { return }
+        entriesInBucket += 1
+        series.append(number)
+        txs.append(tx)
+        rxs.append(rx)
+    }
+
+    func encoded() -> [UInt8] {
+        var counts = counts
+        if bucketCount > 0 { counts.append(entriesInBucket) }
         var out = ColumnWriter()
-        out.append(buckets.count)
-        out.append(deltas)
-        out.append(counts)
-        out.append(series)
-        out.append(txs)
-        out.append(rxs)
+        out.append(bucketCount)
+        for column in [deltas, counts, series, txs, rxs] { out.append(column) }
         return out.bytes
+    }
+
+    /// Calls `body` with each entry of `bytes` (as `encoded()` wrote them,
+    /// from `origin`): bucket number, series, tx, rx.
+    static func forEachEntry(_ bytes: [UInt8], origin: Int64, _ body: (Int64, Int, UInt128, UInt128) -> Void) {
+        var reader = ColumnReader(bytes)
+        let count = Int(reader.next())
+        var bucket = Int128(origin)
+        let buckets = (0..<count).map { _ in
+            bucket += reader.signed()
+            return Int64(bucket)
+        }
+        let counts = (0..<count).map { _ in Int(reader.next()) }
+        let entries = counts.reduce(0, +)
+        let series = (0..<entries).map { _ in Int(reader.next()) }
+        let txs = reader.column(entries), rxs = reader.column(entries)
+        var entry = 0
+        for (row, bucket) in buckets.enumerated() {
+            for _ in 0..<counts[row] {
+                body(bucket, series[entry], txs[entry], rxs[entry])
+                entry += 1
+            }
+        }
+    }
+}
+
+/// Reads back what a `ColumnWriter` wrote. The bytes are the program's own:
+/// past their end it reads 0 rather than failing.
+struct ColumnReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func next() -> UInt128 {
+        var value: UInt128 = 0
+        var shift = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            if shift < 128 { value |= UInt128(byte & 0x7F) << shift }
+            shift += 7
+            if byte < 0x80 { break }
+        }
+        return value
+    }
+
+    /// A zigzag-coded signed value.
+    mutating func signed() -> Int128 {
+        let value = next()
+        return value & 1 == 1 ? -Int128(value >> 1) - 1 : Int128(value >> 1)
+    }
+
+    mutating func column(_ count: Int) -> [UInt128] { (0..<count).map { _ in next() } }
+}
+
+/// Sums per label number (sent and received) in buckets of one width, with
+/// only the labels met in each bucket, in label order: a chunk's 1 s and
+/// 10 s sums, kept before the colours are chosen (a dense row per bucket
+/// would cost every label in every bucket).
+struct LabelSums {
+    /// Bucket width, milliseconds.
+    let width: Int64
+    /// Bucket numbers, ascending.
+    private(set) var buckets: [Int64] = []
+    /// Where each bucket's entries start in `labels`, `txs`, `rxs`, then their end.
+    private(set) var starts: [Int] = [0]
+    private(set) var labels: [Int] = []
+    private(set) var txs: [UInt128] = []
+    private(set) var rxs: [UInt128] = []
+    /// The last bucket's sums by label number (tx then rx), until `close()`,
+    /// and the labels met in it.
+    private var pending: [UInt128] = []
+    private var pendingLabels: [Int] = []
+    private var isPending: [Bool] = []
+
+    init(width: Int64) { self.width = width }
+
+    /// Adds to the bucket of `time`; times come in ascending order.
+    mutating func add(time: Int64, label: Int, tx: UInt128, rx: UInt128) {
+        add(bucket: floorDivide(time, width), label: label, tx: tx, rx: rx)
+    }
+
+    /// Adds to bucket number `bucket`; buckets come in ascending order.
+    mutating func add(bucket: Int64, label: Int, tx: UInt128, rx: UInt128) {
+        if buckets.last != bucket {
+            close()
+            buckets.append(bucket)
+        }
+        if isPending.count <= label {
+            isPending.append(contentsOf: repeatElement(false, count: label + 1 - isPending.count))
+            pending.append(contentsOf: repeatElement(0, count: 2 * label + 2 - pending.count))
+        }
+        if !isPending[label] {
+            isPending[label] = true
+            pendingLabels.append(label)
+        }
+        pending[2 * label] += tx
+        pending[2 * label + 1] += rx
+    }
+
+    /// Ends the last bucket: once everything is added.
+    mutating func close() {
+        guard starts.count == buckets.count else { return }
+        pendingLabels.sort()
+        for label in pendingLabels {
+            labels.append(label)
+            txs.append(pending[2 * label])
+            rxs.append(pending[2 * label + 1])
+            pending[2 * label] = 0
+            pending[2 * label + 1] = 0
+            isPending[label] = false
+        }
+        starts.append(labels.count)
+        pendingLabels.removeAll(keepingCapacity: true)
+    }
+
+    /// Where bucket `row`'s entries are (after `close()`).
+    func entries(of row: Int) -> Range<Int> { starts[row]..<starts[row + 1] }
+
+    /// The same sums in buckets `factor` times wider; a bucket only where a
+    /// label moved something.
+    func coarsened(by factor: Int64) -> LabelSums {
+        var wider = LabelSums(width: width * factor)
+        for (row, bucket) in buckets.enumerated() {
+            for entry in entries(of: row) where txs[entry] != 0 || rxs[entry] != 0 {
+                wider.add(bucket: floorDivide(bucket, factor), label: labels[entry], tx: txs[entry], rx: rxs[entry])
+            }
+        }
+        wider.close()
+        return wider
+    }
+
+    /// The page's columns (`LevelColumns`, label numbers for series), bucket
+    /// numbers from `origin`.
+    func encoded(from origin: Int64) -> [UInt8] {
+        var columns = LevelColumns(origin: origin)
+        for (row, bucket) in buckets.enumerated() {
+            columns.appendBucket(bucket)
+            for entry in entries(of: row) { columns.appendEntry(series: labels[entry], tx: txs[entry], rx: rxs[entry]) }
+        }
+        return columns.encoded()
     }
 }
 

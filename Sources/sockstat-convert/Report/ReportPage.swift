@@ -52,19 +52,25 @@ enum ReportPage {
         members.append("\"series\":[" + data.series.map { series in
             "{\"labels\":[" + series.labels.map(String.init).joined(separator: ",") + "],\"bytes\":\"\(series.bytes)\"}"
         }.joined(separator: ",") + "]")
+        // Chunks number labels as first met: the page draws label n as series seriesOfLabel[n].
+        var seriesOfLabel = ColumnWriter()
+        seriesOfLabel.append(data.seriesOfLabel.count)
+        for series in data.seriesOfLabel { seriesOfLabel.append(series) }
+        members.append("\"seriesOfLabel\":\"" + packed(seriesOfLabel.bytes) + "\"")
         members.append("\"cellular\":\"" + packed(intervalColumns(data.cellular, from: data.first)) + "\"")
         members.append("\"cellularMerged\":\(data.cellularMerged)")
         members.append("\"gaps\":\"" + packed(intervalColumns(data.gaps, from: data.first)) + "\"")
 
         // Levels, coarsest first: it always goes in.
+        func levelText(width: Int64, origin: Int64, columns: [UInt8]) -> (width: Int64, text: String) {
+            (width, "{\"width\":\(width),\"origin\":\(origin),\"data\":\"" + packed(columns) + "\"}")
+        }
         let levels = data.levels.reversed().map { level in
-            (width: level.width, text: "{\"width\":\(level.width),\"origin\":\(floorDivide(data.first, level.width)),\"data\":\""
-                + packed(level.encoded(from: floorDivide(data.first, level.width))) + "\"}")
-        }
-        let chunks = data.chunks.map { chunk in
-            (chunk: chunk, raw: packed(chunk.raw), seconds: packed(chunk.seconds))
-        }
-        let busiestFirst = chunks.indices.sorted { (chunks[$0].chunk.bytes, chunks[$1].chunk.chunk) > (chunks[$1].chunk.bytes, chunks[$0].chunk.chunk) }
+            levelText(width: level.width, origin: floorDivide(data.first, level.width), columns: level.encoded(from: floorDivide(data.first, level.width)))
+        } + [levelText(width: data.finest.width, origin: data.finest.origin, columns: data.finest.encoded())]
+        // Chunks come DEFLATE'd; only those kept are base64'd, into the page itself.
+        let chunks = data.chunks
+        let busiestFirst = chunks.indices.sorted { (chunks[$0].bytes, chunks[$1].chunk) > (chunks[$1].bytes, chunks[$0].chunk) }
 
         let (head, tail) = ReportTemplate.parts
         // What always goes in: the template, the members so far and those
@@ -85,8 +91,8 @@ enum ReportPage {
         // Per chunk: 0 nothing, 1 its 1 s sums, 2 its events.
         var kept = Array(repeating: 0, count: chunks.count)
         // An entry, `{"chunk":N,"seconds":"…"}` or `…"raw":"…"}`, and a comma.
-        let sumsCost = { (index: Int) in bare(chunks[index].chunk).utf8.count + chunks[index].seconds.utf8.count + 15 }
-        let rawCost = { (index: Int) in bare(chunks[index].chunk).utf8.count + chunks[index].raw.utf8.count + 11 }
+        let sumsCost = { (index: Int) in bare(chunks[index]).utf8.count + PageText.base64Count(chunks[index].seconds.count) + 15 }
+        let rawCost = { (index: Int) in bare(chunks[index]).utf8.count + PageText.base64Count(chunks[index].raw.count) + 11 }
         for index in busiestFirst where used + sumsCost(index) <= budget {
             used += sumsCost(index)
             kept[index] = 1
@@ -96,13 +102,13 @@ enum ReportPage {
             kept[index] = 2
         }
         members.append("\"levels\":[" + keptLevels.joined(separator: ",") + "]")
-        members.append("\"chunks\":[" + chunks.indices.compactMap { index in
+        for index in chunks.indices {
             switch kept[index] {
-            case 2: detail.rawChunks += 1; return bare(chunks[index].chunk) + ",\"raw\":\"" + chunks[index].raw + "\"}"
-            case 1: detail.secondChunks += 1; return bare(chunks[index].chunk) + ",\"seconds\":\"" + chunks[index].seconds + "\"}"
-            default: detail.bareChunks += 1; return nil
+            case 2: detail.rawChunks += 1
+            case 1: detail.secondChunks += 1
+            default: detail.bareChunks += 1
             }
-        }.joined(separator: ",") + "]")
+        }
         members.append("\"budget\":\(budget)")
         members.append("\"detail\":{\"rawChunks\":\(detail.rawChunks),\"secondChunks\":\(detail.secondChunks),\"bareChunks\":\(detail.bareChunks),\"droppedLevels\":\(detail.droppedLevels)}")
 
@@ -114,7 +120,16 @@ enum ReportPage {
             if index > 0 { page.append(UInt8(ascii: ",")) }
             page.append(contentsOf: member.utf8)
         }
-        page.append(UInt8(ascii: "}"))
+        // The chunks, last: written straight into the page.
+        page.append(contentsOf: ",\"chunks\":[".utf8)
+        var separator = ""
+        for index in chunks.indices where kept[index] > 0 {
+            page.append(contentsOf: (separator + bare(chunks[index]) + (kept[index] == 2 ? ",\"raw\":\"" : ",\"seconds\":\"")).utf8)
+            PageText.appendBase64(kept[index] == 2 ? chunks[index].raw : chunks[index].seconds, to: &page)
+            page.append(contentsOf: "\"}".utf8)
+            separator = ","
+        }
+        page.append(contentsOf: "]}".utf8)
         page.append(contentsOf: tail.utf8)
         detail.pageBytes = page.count
         return (page, detail)

@@ -13,7 +13,8 @@ enum ReportTemplate {
     private static let marker = "__SOCKSTAT_REPORT_DATA__"
 
     // The page script reads the data's varint columns as ReportLevels.swift
-    // and ReportData.swift write them; change both together.
+    // and ReportData.swift write them; change both together. Chunks number
+    // labels as first met (ReportCollector); seriesOfLabel maps them to series.
     private static let page = ##"""
 <!DOCTYPE html>
 <html lang="en">
@@ -252,6 +253,13 @@ const chunkPending = new Map();
 let levels = [];               // finest first
 let cellular = [], gaps = [];
 
+// Chunks number their labels as first met; the chart draws series. Entries
+// of one series may repeat in a bucket ("other"): the chart adds them up.
+let seriesOfLabel = [];
+function bySeries(level) {
+  for (let e = 0; e < level.series.length; e++) level.series[e] = seriesOfLabel[level.series[e]];
+  return level;
+}
 function loadChunk(chunk) {
   if (chunkData.has(chunk) || chunkPending.has(chunk)) return chunkPending.get(chunk) || Promise.resolve();
   const info = chunkInfo.get(chunk);
@@ -259,10 +267,10 @@ function loadChunk(chunk) {
   const promise = (async () => {
     const start = chunk * chunkWidth;
     if (info.raw) {
-      const raw = readRaw(await inflate(info.raw), start);
+      const raw = bySeries(readRaw(await inflate(info.raw), start));
       chunkData.set(chunk, { raw, seconds: secondsOf(raw) });
     } else {
-      chunkData.set(chunk, { seconds: readLevel(await inflate(info.seconds), 1000, Math.floor(start / 1000)) });
+      chunkData.set(chunk, { seconds: bySeries(readLevel(await inflate(info.seconds), 1000, Math.floor(start / 1000))) });
     }
     chunkPending.delete(chunk);
   })();
@@ -701,6 +709,8 @@ function fillFooter() {
 async function start() {
   levels = await Promise.all(D.levels.map(async l => readLevel(await inflate(l.data), l.width, l.origin)));
   levels.sort((a, b) => a.width - b.width);
+  const labelTable = new Reader(await inflate(D.seriesOfLabel));
+  seriesOfLabel = labelTable.column(labelTable.next(), false);
   cellular = readIntervals(await inflate(D.cellular), D.first);
   gaps = readIntervals(await inflate(D.gaps), D.first);
   document.getElementById("gap-threshold").textContent = duration(D.gapMilliseconds);
