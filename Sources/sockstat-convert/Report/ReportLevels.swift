@@ -69,13 +69,6 @@ struct RateLevel {
         return wider
     }
 
-    /// The total of every series in each bucket.
-    func bucketTotals() -> [(bucket: Int64, total: UInt128)] {
-        buckets.enumerated().map { row, bucket in
-            (bucket, sums[row * 2 * seriesCount..<(row + 1) * 2 * seriesCount].reduce(0, +))
-        }
-    }
-
     /// The page's columns (`LevelColumns`), bucket numbers from `origin`.
     func encoded(from origin: Int64) -> [UInt8] {
         var columns = LevelColumns(origin: origin)
