@@ -269,6 +269,8 @@ struct HardeningTests {
         options.maxSegmentBytes = 4_096
         options.maxTotalBytes = 64 << 10
         options.flushIntervalMilliseconds = 1_000
+        // Not a test of the shutdown bound: a loaded machine may take more than the default 1 s.
+        options.shutdownTimeoutMilliseconds = 30_000
         let source = ScriptedSource()
         let recorder = try Recorder(source: source, options: options, clock: ManualClock())
         var random = TestRandom(seed: 7)
