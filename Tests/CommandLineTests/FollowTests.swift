@@ -76,10 +76,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow([], afterOneBlockOf: &blocks)
         try FileManager.default.removeItem(at: log.target)
         try follower.waitForErrors(containing: "\(log.target.path): cannot be listed now", timeout: 20)
         try FileManager.default.createDirectory(at: log.target, withIntermediateDirectories: false)
@@ -101,10 +98,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", "--since", "0", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow(["--since", "0"], afterOneBlockOf: &blocks)
 
         for cut in [1, 7, 15, 16, 40] {
             let index = blocks.count
@@ -130,10 +124,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", "--since", "0", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow(["--since", "0"], afterOneBlockOf: &blocks)
 
         // A last block, then a new segment at once: both come out, in order.
         try log.write(blocks.next())
@@ -182,10 +173,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", "--since", "0", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow(["--since", "0"], afterOneBlockOf: &blocks)
 
         // Block 1 lands with a flipped byte in its stored bytes.
         try log.write(blocks.next())
@@ -222,10 +210,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", "--strict", "--since", "0", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow(["--strict", "--since", "0"], afterOneBlockOf: &blocks)
         try log.write(blocks.next())
         try log.sync(flippingByteAt: 20)
         try log.write(blocks.next())
@@ -243,10 +228,7 @@ struct FollowTests {
         let log = try MirroredLog()
         defer { log.remove() }
         var blocks = EventBlocks()
-        try log.write(blocks.next())
-        try log.sync()
-        let follower = try FollowedRun(["decode", "--follow", "--since", "0", log.target.path])
-        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        let follower = try log.follow(["--since", "0"], afterOneBlockOf: &blocks)
         try log.write(blocks.next())
         try log.sync()
         try follower.waitForOutput(count: blocks.bytes(of: 0...1).count, timeout: 20)
@@ -502,6 +484,17 @@ final class MirroredLog {
         let before = writer.openSegmentBytes ?? 0
         try writer.flush()
         lastBlockBytes = (writer.openSegmentBytes ?? 0) - before
+    }
+
+    /// Writes one block of `blocks` and copies it over, starts `decode
+    /// --follow` with `options` on the followed directory, and waits until
+    /// it printed that block: where most follow tests begin.
+    func follow(_ options: [String], afterOneBlockOf blocks: inout EventBlocks) throws -> FollowedRun {
+        try write(blocks.next())
+        try sync()
+        let follower = try FollowedRun(["decode", "--follow"] + options + [target.path])
+        try follower.waitForOutput(count: blocks.bytes(of: 0...0).count, timeout: 20)
+        return follower
     }
 
     /// Closes the source's segment: the next block starts a new one.
