@@ -111,6 +111,7 @@ let package = Package(
                 "SockStatNIO", "SockStatRecorder", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         // Units of sockstat-convert's own code (the progress line's timing),

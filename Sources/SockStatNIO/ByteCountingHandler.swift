@@ -13,8 +13,8 @@ public struct WriteCounting: Hashable, Sendable, CustomStringConvertible {
     public static let whenQueued = WriteCounting(.queued)
 
     /// When the write's promise succeeds: exactly the bytes that the channel
-    /// reports as written. Costs a promise callback per write (an allocation,
-    /// and one more when the writer passed no promise).
+    /// reports as written, counted before the writer's own promise completes.
+    /// Costs a promise and a callback per write (allocations).
     public static let whenWritten = WriteCounting(.written)
 
     var countsOnSuccess: Bool { kind == .written }
@@ -142,7 +142,12 @@ private func sendCounted(_ bytes: Int, to counter: ByteCounter, counting: WriteC
         context.write(data, promise: promise)
         return
     }
-    let written = promise ?? context.eventLoop.makePromise()
-    written.futureResult.whenSuccess { counter.add(sent: UInt64(bytes)) }
+    // A promise of our own, so the bytes are counted before the writer's
+    // promise completes: whoever sees their write succeed sees it counted.
+    let written = context.eventLoop.makePromise(of: Void.self)
+    written.futureResult.whenComplete { result in
+        if case .success = result { counter.add(sent: UInt64(bytes)) }
+        promise?.completeWith(result)
+    }
     context.write(data, promise: written)
 }

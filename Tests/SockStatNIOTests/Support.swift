@@ -44,8 +44,9 @@ struct RecordedTotals {
     }
 }
 
-/// Records `counters` with a real clock, polling every 5 ms while `traffic`
-/// runs, polls once more, then shuts the recorder down and drains everything it wrote.
+/// Records `counters` with a real clock: a baseline poll, then polling every
+/// 5 ms while `traffic` runs, one last poll, then shuts the recorder down
+/// and drains everything it wrote.
 func record(_ counters: InProcessCounters, while traffic: () async throws -> Void) async throws -> RecordedTotals {
     let directory = TemporaryDirectory()
     var options = RecorderOptions(directory: directory.path)
@@ -56,6 +57,9 @@ func record(_ counters: InProcessCounters, while traffic: () async throws -> Voi
     // A debug build on a loaded machine: the final flush must not be cut short.
     options.shutdownTimeoutMilliseconds = 30_000
     let recorder = try Recorder(source: counters, options: options)
+    // The first poll is the baseline, and start() takes it later, on the
+    // poller's thread: bytes counted before it would not be recorded.
+    recorder.poll()
     recorder.start()
     try await traffic()
     // shutdown() flushes what was polled, and takes no last poll: the bytes
