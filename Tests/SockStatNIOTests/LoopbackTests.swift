@@ -19,7 +19,9 @@ final class EchoHandler: ChannelInboundHandler {
     }
 }
 
-/// Writes its messages at once, then closes when all of them came back.
+/// Writes its messages at once, then closes when all of them came back, and
+/// gives its local port: the exchange may be over, and the address gone,
+/// before whoever connected looks at the channel.
 final class EchoClient: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -27,15 +29,21 @@ final class EchoClient: ChannelInboundHandler {
     private let messageSizes: [Int]
     private let expected: Int
     private var received = 0
-    private let done: EventLoopPromise<Void>
+    private var localPort: Int?
+    private let done: EventLoopPromise<Int>
 
-    init(messageSizes: [Int], done: EventLoopPromise<Void>) {
+    init(messageSizes: [Int], done: EventLoopPromise<Int>) {
         self.messageSizes = messageSizes
         expected = messageSizes.reduce(0, +)
         self.done = done
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        localPort = context.channel.localAddress?.port
+        guard localPort != nil else {
+            done.fail(ChannelError.unknownLocalAddress)
+            return
+        }
         for (index, size) in messageSizes.enumerated() {
             let message = context.channel.allocator.buffer(repeating: UInt8(truncatingIfNeeded: index), count: size)
             context.write(wrapOutboundOut(message), promise: nil)
@@ -45,8 +53,8 @@ final class EchoClient: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received += unwrapInboundIn(data).readableBytes
-        if received == expected {
-            done.succeed()
+        if received == expected, let localPort {
+            done.succeed(localPort)
             context.close(promise: nil)
         }
     }
@@ -148,7 +156,7 @@ struct LoopbackTests {
                 for client in 0..<clientCount {
                     tasks.addTask {
                         let messageSizes = sizes(count: 40, in: 1...20_000, seed: UInt64(client))
-                        let done = group.next().makePromise(of: Void.self)
+                        let done = group.next().makePromise(of: Int.self)
                         let counter = try counters.counter(for: "client-\(client)")
                         let channel = try await ClientBootstrap(group: group)
                             .channelInitializer { channel in
@@ -160,8 +168,7 @@ struct LoopbackTests {
                                 }
                             }
                             .connect(to: serverAddress).get()
-                        let port = try #require(channel.localAddress?.port)
-                        try await done.futureResult.get()
+                        let port = try await done.futureResult.get()
                         try await channel.closeFuture.get()
                         return (port, UInt64(messageSizes.reduce(0, +)))
                     }
