@@ -247,4 +247,37 @@ struct LoopbackTests {
         #expect(recorded.events > 1, "the recorder polled while the clients ran")
         try await server.close()
     }
+
+    /// The app says its path is cellular on the counters; every event
+    /// recorded from its traffic then carries "c":1.
+    @Test func trafficOnACellularPathIsRecordedAsCellular() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let counters = InProcessCounters()
+        counters.isCellular = true
+        let server = try await DatagramBootstrap(group: group)
+            .channelInitializer(DatagramByteCountingHandler.channelInitializer(counters: counters, label: { _ in "echo" }) { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(DatagramEchoHandler()) }
+            })
+            .bind(host: "127.0.0.1", port: 0).get()
+        let serverAddress = try #require(server.localAddress)
+        let datagramSizes = sizes(count: 200, in: 1...1_400, seed: 7)
+        let recorded = try await record(counters) {
+            let done = group.next().makePromise(of: Void.self)
+            let client = try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            DatagramPingPong(server: serverAddress, datagramSizes: datagramSizes, done: done))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            try await done.futureResult.get()
+            try await client.close()
+        }
+        let bytes = UInt64(datagramSizes.reduce(0, +))
+        #expect(recorded.byLabel == ["echo": Totals(sent: bytes, received: bytes)])
+        #expect(recorded.events > 0)
+        #expect(recorded.cellularEvents == recorded.events)
+        try await server.close()
+    }
 }
