@@ -11,7 +11,7 @@ import SockStatRecorder
 /// queued.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .cpuTotal, .instructions, .mallocCountTotal],
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal],
         scalingFactor: .kilo,
         maxDuration: .seconds(3),
         maxIterations: 100
