@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SockStatStore", targets: ["SockStatStore"]),
         .library(name: "SockStatRecorder", targets: ["SockStatRecorder"]),
         .library(name: "SockStatAnalysis", targets: ["SockStatAnalysis"]),
+        .library(name: "SockStatNIO", targets: ["SockStatNIO"]),
         .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
         .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), behind a tiny shim because
@@ -51,6 +53,15 @@ let package = Package(
                 "SockStatFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // A SwiftNIO channel handler that counts a channel's bytes into an
+        // InProcessCounters counter. Only this target (and its tests) use swift-nio.
+        .target(
+            name: "SockStatNIO",
+            dependencies: [
+                "SockStatRecorder",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -91,6 +102,16 @@ let package = Package(
                 "SockStatRecorder", "SockStatStore", "SockStatFormat", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Real NIO channels on loopback (NIOPosix), recorded by a real Recorder.
+        .testTarget(
+            name: "SockStatNIOTests",
+            dependencies: [
+                "SockStatNIO", "SockStatRecorder", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         // Units of sockstat-convert's own code (the progress line's timing),
