@@ -90,12 +90,15 @@ public struct CollectedSegment: Hashable, Sendable {
     public var events: Int
     /// Damaged regions skipped in it.
     public var damage: Int
+    /// The sequence number of its header, when the header is intact.
+    public var sequence: UInt64?
 
     /// Describes a delivered segment.
-    public init(path: String, events: Int, damage: Int) {
+    public init(path: String, events: Int, damage: Int, sequence: UInt64? = nil) {
         self.path = path
         self.events = events
         self.damage = damage
+        self.sequence = sequence
     }
 }
 
@@ -286,6 +289,22 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public mutating func collect(from directory: String, to output: OutputBuffer,
                                  deliver: (CollectedSegment) throws -> Void,
                                  notes: (CollectionNote) -> Void) throws -> [CollectedSegment] {
+        try collect(from: directory, to: output, deliverBytes: { segment, _ in try deliver(segment) }, notes: notes)
+    }
+
+    /// Collects the closed segments of `directory` as `collect(from:to:deliver:notes:)`
+    /// does, handing `deliver` each claimed segment's bytes as well (an
+    /// export ships them; its decoding into `output` is then a check that
+    /// counts events and finds damage). The one collecting loop: drain,
+    /// `--consume` and export all go through it.
+    ///
+    /// - Parameters:
+    ///   - deliverBytes: gets the segment and its bytes, exactly as read
+    ///     under the claim; when it throws, the collection stops there and
+    ///     that segment and the later ones stay where they are.
+    public mutating func collect(from directory: String, to output: OutputBuffer,
+                                 deliverBytes: (CollectedSegment, [UInt8]) throws -> Void,
+                                 notes: (CollectionNote) -> Void) throws -> [CollectedSegment] {
         // A segment delivered and then not deletable would be delivered
         // again: a directory this user cannot write is refused first.
         guard access(directory, W_OK | X_OK) == 0 else {
@@ -308,8 +327,8 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 _ = note(CollectionNote(.unreadable, path: file.path, error.reason), notes)
                 continue
             }
-            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }),
-               let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
+            let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) })
+            if let sequence, let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
                 // A copy of a segment this run delivered: never delivered twice.
                 let aside = try claimed.set(aside: .duplicate)
                 _ = note(CollectionNote(.duplicate, path: file.path,
@@ -321,8 +340,8 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 // not delivered, not deleted; retention ages it out.
                 continue
             }
-            let segment = CollectedSegment(path: file.path, events: outcome.events, damage: outcome.damage)
-            try deliver(segment)
+            let segment = CollectedSegment(path: file.path, events: outcome.events, damage: outcome.damage, sequence: sequence)
+            try deliverBytes(segment, bytes)
             delivered.append(segment)
             if outcome.damage > 0 {
                 do {
@@ -364,3 +383,19 @@ extension SegmentCollector where Writer == CanonicalJSONBlockWriter {
 // Not Sendable: its SegmentDecoder is not.
 @available(*, unavailable)
 extension SegmentCollector: Sendable {}
+
+/// Writes nothing and counts the events of each block in range: the check
+/// an export makes of the segments it ships as bytes (events counted,
+/// damage found), without formatting a line.
+public struct EventCountingBlockWriter: DecodedBlockWriter, Sendable {
+    /// Creates a writer that only counts.
+    public init() {}
+
+    /// Counts the events of `block` whose `t` is in `range`; writes nothing.
+    public mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
+        guard !range.isEverything else { return block.eventCount }
+        var count = 0
+        for index in 0..<block.eventCount where range.contains(block.time(at: index)) { count += 1 }
+        return count
+    }
+}
