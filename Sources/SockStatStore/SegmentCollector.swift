@@ -206,8 +206,15 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 guard note(CollectionNote(.unreadable, path: input.path, error.reason), notes) else { return false }
                 continue
             }
-            _ = try read(bytes, path: input.path, to: output, notes: notes)
-            if stopsAtFirstLoss, lostEvents { return false }
+            // A file or standard input may be an export stream: several
+            // segments back to back (FORMAT.md 16), each read in turn.
+            let pieces = bytes.withUnsafeBytes { SegmentStream.pieces($0) }
+            for piece in pieces {
+                let name = piece.lowerBound == 0 ? input.path : "\(input.path) at byte \(piece.lowerBound)"
+                let segment = pieces.count == 1 ? bytes : Array(bytes[piece])
+                _ = try read(segment, path: name, keyPath: input.path, resuming: nil, growing: false, to: output, notes: notes)
+                if stopsAtFirstLoss, lostEvents { return false }
+            }
         }
         return true
     }
@@ -234,9 +241,17 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public mutating func read(_ bytes: [UInt8], path: String, resuming: SegmentReader.Resumption?, growing: Bool,
                               to output: OutputBuffer,
                               notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
+        try read(bytes, path: path, keyPath: path, resuming: resuming, growing: growing, to: output, notes: notes)
+    }
+
+    /// Reads one segment's bytes, named `path` in notes, in the directory
+    /// of `keyPath` for duplicates (a piece of a stream is in its file's).
+    mutating func read(_ bytes: [UInt8], path: String, keyPath: String, resuming: SegmentReader.Resumption?, growing: Bool,
+                       to output: OutputBuffer,
+                       notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
         // A segment read before (resumed) is checked for duplicates once, when first read.
         let key = resuming != nil ? nil
-            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: path, sequence: $0) }
+            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: keyPath, sequence: $0) }
         if let key, let first = seen[key] {
             _ = note(CollectionNote(.duplicate, path: path, "segment \(key.sequence) already read from \(first); skipped"), notes)
             return nil
