@@ -66,11 +66,11 @@ public struct CollectionNote: Hashable, Sendable, CustomStringConvertible {
 /// One input of a read: a segment file, the first bytes of one (the
 /// complete blocks of a segment being written), or standard input.
 public enum SegmentInput: Hashable, Sendable {
-    /// A whole segment file.
+    /// A whole segment file (or an export stream of several, FORMAT.md 16).
     case file(String)
     /// The first `bytes` bytes of a segment file.
     case prefix(String, bytes: Int)
-    /// One segment on standard input.
+    /// Standard input: one segment, or an export stream of several (FORMAT.md 16).
     case standardInput
 
     /// The name notes give it.

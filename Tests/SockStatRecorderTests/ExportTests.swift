@@ -4,6 +4,7 @@ import SockStatFormat
 import SockStatStore
 import Synchronization
 import Testing
+import TestSupport
 
 struct ExportTests {
     struct SinkFailure: Error {}
@@ -155,5 +156,32 @@ struct ExportTests {
         #expect(sent == counter.sent)
         #expect(received == counter.received)
         #expect(try closedSegments(directory.path).isEmpty)
+    }
+
+    /// A stream splits exactly where each segment starts (FORMAT.md 16),
+    /// whatever lies between them: here random junk, which is read as damage.
+    @Test(arguments: 1...8)
+    func aStreamSplitsAtEverySegmentHeader(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        let source = ScriptedSource()
+        let recorder = try drain.makeRecorder(directory, source)
+        drain.record(recorder, source, ticks: 0..<2_000)
+        var shipped: [ExportedSegment] = []
+        try recorder.export { shipped.append($0) }
+        #expect(recorder.shutdown())
+        var random = TestRandom(seed: seed)
+        var stream: [UInt8] = []
+        var starts: [Int] = []
+        for segment in shipped {
+            if random.oneIn(2) { stream += random.bytes(random.below(300)) }
+            // The magic's own bytes just before a header must not fool the search.
+            if random.oneIn(3) { stream += SegmentHeader.magic.prefix(random.below(8)) }
+            starts.append(stream.count)
+            stream += segment.bytes
+        }
+        let pieces = stream.withUnsafeBytes { SegmentStream.pieces($0) }
+        let expected = starts.first == 0 ? starts : [0] + starts
+        #expect(pieces.map(\.lowerBound) == expected)
+        #expect(pieces.last?.upperBound == stream.count)
     }
 }

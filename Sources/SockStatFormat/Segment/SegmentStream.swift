@@ -10,19 +10,34 @@ public enum SegmentStream: Sendable {
     /// segment, are one piece.
     public static func pieces(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
         var starts = [0]
-        let first = SegmentHeader.magic[0]
-        var offset = 1
+        let magic = SegmentHeader.magic
         let last = bytes.count - SegmentHeader.encodedSize
-        while offset <= last {
-            if bytes[offset] == first,
-               SegmentHeader.intactSequence(UnsafeRawBufferPointer(rebasing: bytes[offset...])) != nil {
-                starts.append(offset)
-                // The next header cannot start inside this one.
-                offset += SegmentHeader.encodedSize
-            } else {
-                offset += 1
+        // Horspool's search for the magic (most bytes of a segment are not
+        // in it, so about one look per 8 bytes): every file read goes through here.
+        shifts.withUnsafeBufferPointer { shifts in
+            var offset = 1
+            while offset <= last {
+                let end = bytes[offset + magic.count - 1]
+                if end == magic[magic.count - 1], bytes[offset] == magic[0],
+                   SegmentHeader.intactSequence(UnsafeRawBufferPointer(rebasing: bytes[offset...])) != nil {
+                    starts.append(offset)
+                    // The next header cannot start inside this one.
+                    offset += SegmentHeader.encodedSize
+                } else {
+                    offset += Int(shifts[Int(end)])
+                }
             }
         }
         return zip(starts, Array(starts.dropFirst()) + [bytes.count]).map { $0..<$1 }
     }
+
+    /// How far the search may move on, by the byte at the end of the
+    /// 8-byte window: its distance from the end of the magic's last
+    /// occurrence of it (before the end), or 8 for a byte not in it.
+    private static let shifts: [UInt8] = {
+        let magic = SegmentHeader.magic
+        var table = [UInt8](repeating: UInt8(magic.count), count: 256)
+        for index in 0..<(magic.count - 1) { table[Int(magic[index])] = UInt8(magic.count - 1 - index) }
+        return table
+    }()
 }
