@@ -50,6 +50,20 @@ struct Export: ParsableCommand {
         for path in directories where !SegmentDirectory.isDirectory(path) {
             throw ValidationError("export takes directories; '\(path)' is not one")
         }
+        // Into itself, each segment would find its own bytes there, count as
+        // shipped, and be deleted.
+        if let destination, let target = Self.identity(of: destination) {
+            for path in directories where Self.identity(of: path) == target {
+                throw ValidationError("--to \(destination) is '\(path)' itself: export into another directory")
+            }
+        }
+    }
+
+    /// The device and inode of `path`, nil when it cannot be looked at.
+    private static func identity(of path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
     func run() throws {

@@ -148,9 +148,20 @@ struct ExportCommandTests {
 
     @Test(arguments: [
         ["export"], ["export", "."], ["export", ".", "-o", "x"], ["export", ".", "-o", "-", "--to", "."],
-        ["export", "/nonexistent", "-o", "-"],
+        ["export", "/nonexistent", "-o", "-"], ["export", ".", "--to", "."],
     ])
     func badArgumentsAreUsageErrors(_ arguments: [String]) throws {
         #expect(try Tool.run(arguments).exitCode == 64)
+    }
+
+    @Test func exportingADirectoryIntoItselfIsRefused() throws {
+        let root = try encodedWorkload()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("logs")
+        let names = try segmentNames(source)
+        // The same directory by another name.
+        let run = try Tool.run(["export", source.path, "--to", root.path + "/./logs/"])
+        #expect(run.exitCode == 64)
+        #expect(try segmentNames(source) == names)
     }
 }
