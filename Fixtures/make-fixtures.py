@@ -246,22 +246,14 @@ def main():
     damaged('json-text', intact['one-event'] and sources()['one-event'].encode())
     damaged('empty-file', b'')
 
+    streams(damaged)
+
     # Expected output of every case, default and --strict.
     for name in sorted(os.listdir(HERE)):
         d = os.path.join(HERE, name)
         if not os.path.isdir(d) or name.startswith('.'):
             continue
-        target = 'input' if os.path.isdir(os.path.join(d, 'input')) else 'input.sslog'
-        for mode, extra in (('expected', []), ('strict', ['--strict'])):
-            code, out, err = run(convert, ['decode'] + extra + [target], d)
-            if mode == 'strict' and code == 0:
-                continue  # intact input: --strict must give exactly the default output
-            with open(os.path.join(d, mode + '.jsonl'), 'wb') as f:
-                f.write(out)
-            with open(os.path.join(d, mode + '.stderr'), 'wb') as f:
-                f.write(err)
-            with open(os.path.join(d, mode + '.exit'), 'w') as f:
-                f.write('%d\n' % code)
+        record_expected(convert, d)
     # Golden output of decode --format and --resolution (Spec/OUTPUT.md), written by the
     # independent implementation in Spec/conformance (no Swift involved): FORMAT.EXT is
     # `--format EXT`, window-DURATION.EXT is `--resolution DURATION --format EXT`.
@@ -277,6 +269,34 @@ def main():
             with open(os.path.join(d, file), 'wb') as f:
                 f.write(p.stdout)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def streams(damaged):
+    """Export streams (Spec/FORMAT.md 16): segments of several-segments back to back."""
+    d = os.path.join(HERE, 'several-segments', 'input')
+    segs = [open(os.path.join(d, n), 'rb').read() for n in sorted(os.listdir(d))]
+    # The whole directory as one stream: what `export -o -` writes.
+    damaged('export-stream', b''.join(segs))
+    # The second segment's header damaged (its blocks then belong to the piece
+    # before: "block belongs to another segment"), and the first segment again
+    # at the end (a duplicate, skipped).
+    second = segs[1][:30] + bytes([segs[1][30] ^ 0x01]) + segs[1][31:]
+    damaged('export-stream-damaged', segs[0] + second + segs[2] + segs[0])
+
+
+def record_expected(convert, d):
+    """Writes the expected output of the case in folder d, default and --strict."""
+    target = 'input' if os.path.isdir(os.path.join(d, 'input')) else 'input.sslog'
+    for mode, extra in (('expected', []), ('strict', ['--strict'])):
+        code, out, err = run(convert, ['decode'] + extra + [target], d)
+        if mode == 'strict' and code == 0:
+            continue  # intact input: --strict must give exactly the default output
+        with open(os.path.join(d, mode + '.jsonl'), 'wb') as f:
+            f.write(out)
+        with open(os.path.join(d, mode + '.stderr'), 'wb') as f:
+            f.write(err)
+        with open(os.path.join(d, mode + '.exit'), 'w') as f:
+            f.write('%d\n' % code)
 
 
 # Which intact cases have golden --format/--resolution output, and which.

@@ -66,11 +66,11 @@ public struct CollectionNote: Hashable, Sendable, CustomStringConvertible {
 /// One input of a read: a segment file, the first bytes of one (the
 /// complete blocks of a segment being written), or standard input.
 public enum SegmentInput: Hashable, Sendable {
-    /// A whole segment file.
+    /// A whole segment file (or an export stream of several, FORMAT.md 16).
     case file(String)
     /// The first `bytes` bytes of a segment file.
     case prefix(String, bytes: Int)
-    /// One segment on standard input.
+    /// Standard input: one segment, or an export stream of several (FORMAT.md 16).
     case standardInput
 
     /// The name notes give it.
@@ -90,12 +90,15 @@ public struct CollectedSegment: Hashable, Sendable {
     public var events: Int
     /// Damaged regions skipped in it.
     public var damage: Int
+    /// The sequence number of its header, when the header is intact.
+    public var sequence: UInt64?
 
     /// Describes a delivered segment.
-    public init(path: String, events: Int, damage: Int) {
+    public init(path: String, events: Int, damage: Int, sequence: UInt64? = nil) {
         self.path = path
         self.events = events
         self.damage = damage
+        self.sequence = sequence
     }
 }
 
@@ -203,8 +206,15 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 guard note(CollectionNote(.unreadable, path: input.path, error.reason), notes) else { return false }
                 continue
             }
-            _ = try read(bytes, path: input.path, to: output, notes: notes)
-            if stopsAtFirstLoss, lostEvents { return false }
+            // A file or standard input may be an export stream: several
+            // segments back to back (FORMAT.md 16), each read in turn.
+            let pieces = bytes.withUnsafeBytes { SegmentStream.pieces($0) }
+            for piece in pieces {
+                let name = piece.lowerBound == 0 ? input.path : "\(input.path) at byte \(piece.lowerBound)"
+                let segment = pieces.count == 1 ? bytes : Array(bytes[piece])
+                _ = try read(segment, path: name, keyPath: input.path, resuming: nil, growing: false, to: output, notes: notes)
+                if stopsAtFirstLoss, lostEvents { return false }
+            }
         }
         return true
     }
@@ -231,9 +241,17 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public mutating func read(_ bytes: [UInt8], path: String, resuming: SegmentReader.Resumption?, growing: Bool,
                               to output: OutputBuffer,
                               notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
+        try read(bytes, path: path, keyPath: path, resuming: resuming, growing: growing, to: output, notes: notes)
+    }
+
+    /// Reads one segment's bytes, named `path` in notes, in the directory
+    /// of `keyPath` for duplicates (a piece of a stream is in its file's).
+    mutating func read(_ bytes: [UInt8], path: String, keyPath: String, resuming: SegmentReader.Resumption?, growing: Bool,
+                       to output: OutputBuffer,
+                       notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
         // A segment read before (resumed) is checked for duplicates once, when first read.
         let key = resuming != nil ? nil
-            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: path, sequence: $0) }
+            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: keyPath, sequence: $0) }
         if let key, let first = seen[key] {
             _ = note(CollectionNote(.duplicate, path: path, "segment \(key.sequence) already read from \(first); skipped"), notes)
             return nil
@@ -286,6 +304,22 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public mutating func collect(from directory: String, to output: OutputBuffer,
                                  deliver: (CollectedSegment) throws -> Void,
                                  notes: (CollectionNote) -> Void) throws -> [CollectedSegment] {
+        try collect(from: directory, to: output, deliverBytes: { segment, _ in try deliver(segment) }, notes: notes)
+    }
+
+    /// Collects the closed segments of `directory` as `collect(from:to:deliver:notes:)`
+    /// does, handing `deliver` each claimed segment's bytes as well (an
+    /// export ships them; its decoding into `output` is then a check that
+    /// counts events and finds damage). The one collecting loop: drain,
+    /// `--consume` and export all go through it.
+    ///
+    /// - Parameters:
+    ///   - deliverBytes: gets the segment and its bytes, exactly as read
+    ///     under the claim; when it throws, the collection stops there and
+    ///     that segment and the later ones stay where they are.
+    public mutating func collect(from directory: String, to output: OutputBuffer,
+                                 deliverBytes: (CollectedSegment, [UInt8]) throws -> Void,
+                                 notes: (CollectionNote) -> Void) throws -> [CollectedSegment] {
         // A segment delivered and then not deletable would be delivered
         // again: a directory this user cannot write is refused first.
         guard access(directory, W_OK | X_OK) == 0 else {
@@ -308,8 +342,8 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 _ = note(CollectionNote(.unreadable, path: file.path, error.reason), notes)
                 continue
             }
-            if let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }),
-               let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
+            let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) })
+            if let sequence, let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
                 // A copy of a segment this run delivered: never delivered twice.
                 let aside = try claimed.set(aside: .duplicate)
                 _ = note(CollectionNote(.duplicate, path: file.path,
@@ -321,8 +355,8 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 // not delivered, not deleted; retention ages it out.
                 continue
             }
-            let segment = CollectedSegment(path: file.path, events: outcome.events, damage: outcome.damage)
-            try deliver(segment)
+            let segment = CollectedSegment(path: file.path, events: outcome.events, damage: outcome.damage, sequence: sequence)
+            try deliverBytes(segment, bytes)
             delivered.append(segment)
             if outcome.damage > 0 {
                 do {
@@ -364,3 +398,19 @@ extension SegmentCollector where Writer == CanonicalJSONBlockWriter {
 // Not Sendable: its SegmentDecoder is not.
 @available(*, unavailable)
 extension SegmentCollector: Sendable {}
+
+/// Writes nothing and counts the events of each block in range: the check
+/// an export makes of the segments it ships as bytes (events counted,
+/// damage found), without formatting a line.
+public struct EventCountingBlockWriter: DecodedBlockWriter, Sendable {
+    /// Creates a writer that only counts.
+    public init() {}
+
+    /// Counts the events of `block` whose `t` is in `range`; writes nothing.
+    public mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
+        guard !range.isEverything else { return block.eventCount }
+        var count = 0
+        for index in 0..<block.eventCount where range.contains(block.time(at: index)) { count += 1 }
+        return count
+    }
+}

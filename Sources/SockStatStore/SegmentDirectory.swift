@@ -98,7 +98,7 @@ public enum SegmentDirectory: Sendable {
         try FileIO.readPrefix(path, count: min(count, FormatLimits.maxSegmentBytes))
     }
 
-    /// Reads one segment from standard input.
+    /// Reads standard input whole: one segment or an export stream (FORMAT.md 16).
     public static func readStandardInput() throws(StoreError) -> [UInt8] {
         try FileIO.readAll(.standardInput, path: "-", limit: FormatLimits.maxSegmentBytes)
     }

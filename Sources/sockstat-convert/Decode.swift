@@ -14,7 +14,7 @@ struct Decode: ParsableCommand {
         abstract: "Decode segments to canonical JSON lines, CSV or TSV (the default subcommand).",
         discussion: """
             Each PATH is a segment file, a directory of segments (*.sslog, decoded in sequence \
-            order) or - for one segment on standard input. Damaged regions are skipped and \
+            order) or - for one segment or an export stream (segments back to back) on standard input. Damaged regions are skipped and \
             reported on standard error with file and offset; intact events are all written. \
             --format and --resolution choose the output (Spec/OUTPUT.md); --since and --until \
             pick events by their own t before they are merged into windows.

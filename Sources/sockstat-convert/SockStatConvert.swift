@@ -11,7 +11,7 @@ struct SockStatConvert: ParsableCommand {
             --skip-invalid); 2 stopped at damage (--strict); 64 usage error; 65 invalid input line \
             (encode); 66 input missing or unreadable; 73 cannot create output; 74 write error.
             """,
-        subcommands: [Decode.self, Encode.self, Summary.self, Report.self],
+        subcommands: [Decode.self, Encode.self, Summary.self, Report.self, Export.self],
         defaultSubcommand: Decode.self
     )
 }

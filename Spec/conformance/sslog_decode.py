@@ -5,10 +5,11 @@ A separate session wrote this from the Spec without reading the Swift sources,
 to check that the Spec suffices; it was then updated where the Spec was
 clarified (bad-magic offset, torn-tail length rule, directory order and
 duplicates, section 10.4) and when the frame gained its header check
-(section 5, 2026-12-01). FixtureTests runs it over every fixture and
+(section 5, 2026-12-01), and to read export streams (section 16: several
+segments back to back in one file or on standard input). FixtureTests runs it over every fixture and
 requires the same stdout and exit code as sockstat-convert.
 
-Usage: python3 sslog_decode.py [--strict] PATH...
+Usage: python3 sslog_decode.py [--strict] PATH...   (PATH: a segment file, a stream, a directory, or -)
 """
 import os
 import struct
@@ -309,7 +310,7 @@ class Reader:
             # other types: skipped
         return seq, idx, events
 
-    def read_segment(self, path, data=None, header=None):
+    def read_segment(self, path, data=None, header=None, scope_path=None):
         if data is None:
             try:
                 with open(path, "rb") as f:
@@ -343,7 +344,8 @@ class Reader:
         else:
             pos, seq = info
             # A sequence number names a segment within its directory (Spec 10.4).
-            scope = "-" if path == "-" else os.path.normpath(os.path.dirname(path))
+            scope_path = path if scope_path is None else scope_path
+            scope = "-" if scope_path == "-" else os.path.normpath(os.path.dirname(scope_path))
             if (scope, seq) in self.seen:
                 self.damage(path, 0, "segment %d already read from %s" % (seq, self.seen[(scope, seq)]))
                 return
@@ -389,6 +391,44 @@ class Reader:
             else:
                 self.damage(path, pos, "invalid block frame (to end of file)", size - pos)
             break
+
+    @staticmethod
+    def intact_header_at(data, off):
+        """Whether an intact segment header (Spec 10.4) starts at data[off]."""
+        if data[off:off + 8] != MAGIC or len(data) - off < 40:
+            return False
+        n = struct.unpack_from("<H", data, off + 10)[0]
+        if n < 40 or n > 4096 or off + n > len(data):
+            return False
+        return zlib.crc32(data[off:off + n - 4]) == struct.unpack_from("<I", data, off + n - 4)[0]
+
+    def read_stream(self, path):
+        """A file or standard input: one segment, or several back to back (Spec 16)."""
+        try:
+            if path == "-":
+                data = sys.stdin.buffer.read(MAX_FILE + 1)
+            else:
+                with open(path, "rb") as f:
+                    data = f.read(MAX_FILE + 1)
+        except OSError as e:
+            self.damage(path, 0, "cannot read (%s)" % e)
+            return
+        if len(data) > MAX_FILE:
+            self.read_segment(path, data)  # refused as too large
+            return
+        starts = [0]
+        off = data.find(MAGIC, 1)
+        while off != -1:
+            if self.intact_header_at(data, off):
+                starts.append(off)
+                off = data.find(MAGIC, off + 40)
+            else:
+                off = data.find(MAGIC, off + 1)
+        ends = starts[1:] + [len(data)]
+        for start, end in zip(starts, ends):
+            name = path if start == 0 else "%s at byte %d" % (path, start)
+            piece = data if len(starts) == 1 else data[start:end]
+            self.read_segment(name, piece, scope_path=path)
 
     def read_dir(self, path):
         try:
@@ -446,7 +486,7 @@ def main(argv):
             if os.path.isdir(p):
                 r.read_dir(p)
             else:
-                r.read_segment(p)
+                r.read_stream(p)
     except StrictStop:
         sys.stdout.flush()
         return 2

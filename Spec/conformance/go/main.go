@@ -210,7 +210,7 @@ func (r *run) decodeFile(path string) {
 		r.fail(path, err)
 		return
 	}
-	r.decodeSegment(path, data)
+	r.decodeStream(path, data)
 }
 
 func (r *run) decodeStandardInput() {
@@ -224,7 +224,38 @@ func (r *run) decodeStandardInput() {
 		r.refused(0, "input is too large for a segment (at most 64 MiB)")
 		return
 	}
-	r.decodeSegment("-", data)
+	r.decodeStream("-", data)
+}
+
+// decodeStream reads a file or standard input as section 16 says: one
+// segment, or several back to back, split where an intact header starts.
+// A piece after the first is named "PATH at byte N" in messages; all
+// pieces are in PATH's directory for duplicates.
+func (r *run) decodeStream(path string, data []byte) {
+	starts := []int{0}
+	for offset := 1; offset+40 <= len(data); offset++ {
+		if data[offset] != magic[0] {
+			continue
+		}
+		if _, intact := readIntactHeader(data[offset:], len(data)-offset); intact {
+			starts = append(starts, offset)
+			offset += 40 - 1
+		}
+	}
+	for i, start := range starts {
+		if r.stopped {
+			return
+		}
+		end := len(data)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		r.file = path
+		if start > 0 {
+			r.file = fmt.Sprintf("%s at byte %d", path, start)
+		}
+		r.decodeSegmentNamed(path, r.file, data[start:end])
+	}
 }
 
 // sequenceKey names a segment: its directory and its sequence number.
@@ -233,9 +264,10 @@ type sequenceKey struct {
 	sequence  uint64
 }
 
-// decodeSegment reads one segment's bytes, applying the duplicate rule of
+// decodeSegmentNamed reads one segment's bytes, applying the duplicate rule of
 // section 10.4 first.
-func (r *run) decodeSegment(path string, data []byte) {
+// The piece is named name in messages and is in the directory of path for duplicates.
+func (r *run) decodeSegmentNamed(path, name string, data []byte) {
 	if h, intact := readIntactHeader(data, len(data)); intact {
 		// A sequence number names a segment within its directory (section 10.4).
 		key := sequenceKey{directory: "-", sequence: h.sequence}
@@ -250,7 +282,7 @@ func (r *run) decodeSegment(path string, data []byte) {
 			// Counted as read only if events could come from it: a refused
 			// file (version, features) does not hide a later copy.
 			if h.version == knownVersion && h.incompatible == 0 {
-				r.readSequences[key] = path
+				r.readSequences[key] = name
 			}
 		}()
 	}
