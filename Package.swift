@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 let package = Package(
@@ -12,11 +12,18 @@ let package = Package(
         .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
         .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
+    // Each integration is behind a trait, on by default: an app that uses only
+    // the recorder depends on this package with `traits: []` and resolves no
+    // swift-nio at all (README "Using the library").
+    traits: [
+        .trait(name: "NIO", description: "SockStatNIO: handlers that count SwiftNIO channels' bytes (swift-nio)."),
+        .default(enabledTraits: ["NIO"]),
+    ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), behind a tiny shim because
@@ -56,12 +63,13 @@ let package = Package(
             ]
         ),
         // A SwiftNIO channel handler that counts a channel's bytes into an
-        // InProcessCounters counter. Only this target (and its tests) use swift-nio.
+        // InProcessCounters counter. Only this target (and its tests) use
+        // swift-nio; its sources are under `#if NIO`.
         .target(
             name: "SockStatNIO",
             dependencies: [
                 "SockStatRecorder",
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["NIO"])),
             ]
         ),
         .executableTarget(

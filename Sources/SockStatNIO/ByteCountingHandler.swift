@@ -1,3 +1,4 @@
+#if NIO
 import NIOCore
 import SockStatRecorder
 
@@ -151,3 +152,4 @@ private func sendCounted(_ bytes: Int, to counter: ByteCounter, counting: WriteC
     }
     context.write(data, promise: written)
 }
+#endif

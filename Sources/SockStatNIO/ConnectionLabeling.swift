@@ -1,3 +1,4 @@
+#if NIO
 import NIOCore
 import SockStatRecorder
 
@@ -95,3 +96,4 @@ extension DatagramByteCountingHandler {
         }
     }
 }
+#endif
