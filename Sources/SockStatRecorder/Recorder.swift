@@ -63,7 +63,9 @@ public struct RecorderOptions: Hashable, Sendable {
 
 /// What a recorder has done. All counts since it started.
 public struct RecorderMetrics: Hashable, Sendable {
-    /// Polls taken (the first is a baseline).
+    /// Polls taken: the baseline that `start()` or enabling takes, and the
+    /// last one `shutdown()` takes, included. A source whose counters start
+    /// at zero (`CounterSource.claimZeroBaseline()`) needs no baseline poll.
     public var polls = 0
     /// Events recorded (handed to the writer).
     public var events = 0
@@ -139,7 +141,7 @@ final class RecorderCore: @unchecked Sendable {
     private var blockStart: UInt64?
     private var metricsBase = RecorderMetrics()
     private var lastWall: Int64 = 0
-    /// Set by `closeForShutdown()`: from then on every call is a no-op.
+    /// Set by `closeForShutdown(lastPollAt:)`: from then on every call is a no-op.
     private(set) var isClosed = false
     /// Labels this recorder refused, to count and log each once (a few:
     /// past `maxRememberedRefusals`, refusals are counted without remembering).
@@ -171,11 +173,32 @@ final class RecorderCore: @unchecked Sendable {
     private(set) var isEnabled = true
 
     /// Enables or disables recording: disabling writes the buffered block,
-    /// enabling starts from a new baseline.
-    func setEnabled(_ enabled: Bool) {
+    /// enabling takes a new baseline at `reading`, so that what is counted
+    /// from then on is recorded and what was counted during the pause is not.
+    func setEnabled(_ enabled: Bool, at reading: ClockReading) {
         guard !isClosed, enabled != isEnabled else { return }
         if enabled { rebaseline() } else { flush() }
         isEnabled = enabled
+        if enabled { takeBaselineIfNone(at: reading) }
+    }
+
+    /// Whether the next poll records deltas, rather than being a baseline.
+    var hasBaseline: Bool { previous != nil }
+
+    /// Takes the baseline now, if there is none: a poll that records
+    /// nothing and from which the next one counts. (A failing source leaves
+    /// it to the next poll, as a failed poll always does.)
+    func takeBaselineIfNone(at reading: ClockReading) {
+        if !hasBaseline { poll(at: reading) }
+    }
+
+    /// Takes all-zero counters at `reading` as the baseline: for a source
+    /// whose counters all start at zero (`CounterSource.claimZeroBaseline()`),
+    /// so the first poll records every byte counted so far.
+    func takeZeroBaseline(at reading: ClockReading) {
+        guard !isClosed, !hasBaseline else { return }
+        _ = polling.tracker.update(with: CounterSnapshot(), into: &polling.event.counts)
+        previous = reading
     }
 
     /// Takes one poll at `reading`.
@@ -338,11 +361,14 @@ final class RecorderCore: @unchecked Sendable {
         return (path, bytes)
     }
 
-    /// Closes the segment for good; what cannot be written is counted as
-    /// dropped. Every later call is a no-op.
-    func closeForShutdown() {
+    /// Takes a last poll at `reading` (what was counted since the previous
+    /// one is recorded), then closes the segment for good; what cannot be
+    /// written is counted as dropped. Every later call is a no-op.
+    func closeForShutdown(lastPollAt reading: ClockReading) {
         guard !isClosed else { return }
         defer { isClosed = true }
+        // Only over a baseline: a first poll now would record nothing.
+        if hasBaseline { poll(at: reading) }
         do {
             try closeSegment()
         } catch {
@@ -413,6 +439,9 @@ public final class Recorder: Sendable {
         self.logger = logger
         core = Lock(try RecorderCore(source: source, options: options,
                                      wallClock: { clock.now().wallMilliseconds }, logger: logger))
+        if source.claimZeroBaseline() {
+            core.withLock { $0.takeZeroBaseline(at: clock.now()) }
+        }
     }
 
     /// Whether `shutdown()` was called. After it the recorder records
@@ -425,6 +454,13 @@ public final class Recorder: Sendable {
 
     /// Starts polling every `pollIntervalMilliseconds` on a background
     /// thread. Does nothing if it is polling already, or after `shutdown()`.
+    ///
+    /// Nothing counted from the moment `start()` is called is lost: if the
+    /// recorder has no baseline yet, `start()` reads the source as its
+    /// baseline before it returns (not later, on the poller's thread). A
+    /// source whose counters start at zero (`InProcessCounters`) needs no
+    /// baseline: its first recorder records even what was counted before
+    /// `start()` (see `CounterSource.claimZeroBaseline()`).
     public func start() {
         guard !isShutDown else { return }
         let alreadyRunning = state.withLock { state -> Bool in
@@ -432,25 +468,30 @@ public final class Recorder: Sendable {
             return state.running || state.stopping
         }
         guard !alreadyRunning else { return }
+        core.withLock { $0.takeBaselineIfNone(at: clock.now()) }
         let thread = DispatchQueue(label: "sockstatlog.poller", qos: .utility)
         thread.async { [self] in runLoop() }
     }
 
     private func runLoop() {
         let interval = UInt64(max(options.pollIntervalMilliseconds, 1))
-        var next = clock.now().monotonicMilliseconds
+        // The baseline was taken by start(): the first poll is one interval on.
+        var next = clock.now().monotonicMilliseconds &+ interval
         while true {
+            let now = clock.now().monotonicMilliseconds
+            if Int64(bitPattern: next &- now) > 0 {
+                _ = wakeup.wait(timeout: .now() + .milliseconds(Int(next &- now)))
+            }
             if state.withLock({ $0.stopping }) { break }
             poll()
             next &+= interval
-            let now = clock.now().monotonicMilliseconds
+            let after = clock.now().monotonicMilliseconds
             // A stalled process skips the missed ticks: the next event has one long d.
-            if Int64(bitPattern: now &- next) > 0 { next = now &+ interval }
-            let wait = Int(next &- now)
-            _ = wakeup.wait(timeout: .now() + .milliseconds(wait))
+            if Int64(bitPattern: after &- next) > 0 { next = after &+ interval }
         }
-        // Final flush on the poller thread, so that writes never overlap.
-        core.withLock { $0.closeForShutdown() }
+        // The last poll and the final flush on the poller thread, so that
+        // writes never overlap.
+        core.withLock { $0.closeForShutdown(lastPollAt: clock.now()) }
         stopped.signal()
     }
 
@@ -470,14 +511,16 @@ public final class Recorder: Sendable {
     }
 
     /// Whether polling records. Disabling writes the buffered block; enabling
-    /// starts from a new baseline, so the pause is not one long event. The
+    /// takes a new baseline then and there, so the pause is not one long
+    /// event and what is counted from the moment of enabling is recorded. The
     /// switch happens under the same lock as polls, so no poll straddles it.
     /// False, and not settable, after `shutdown()`.
     public var isEnabled: Bool {
         get { !isShutDown && core.withLock { $0.isEnabled } }
         set {
             guard !isShutDown else { return }
-            core.withLock { $0.setEnabled(newValue) }
+            // The clock is read under the lock, as by a poll.
+            core.withLock { $0.setEnabled(newValue, at: clock.now()) }
         }
     }
 
@@ -530,9 +573,11 @@ public final class Recorder: Sendable {
         core.withLock { $0.metrics }
     }
 
-    /// Stops polling, writes what is buffered and closes the segment. Returns
-    /// within `shutdownTimeoutMilliseconds` even if the disk is slow; returns
-    /// false if the final write had not finished by then (it goes on).
+    /// Stops polling, takes one last poll (what was counted since the
+    /// previous poll is recorded), writes what is buffered and closes the
+    /// segment. Returns within `shutdownTimeoutMilliseconds` even if the disk
+    /// is slow; returns false if the last poll and final write had not
+    /// finished by then (they go on).
     ///
     /// Terminal: the recorder records nothing after it (`isShutDown` says
     /// what still works); a second `shutdown()` says whether the first
@@ -555,7 +600,7 @@ public final class Recorder: Sendable {
             wakeup.signal()
         } else {
             DispatchQueue.global().async { [self] in
-                core.withLock { $0.closeForShutdown() }
+                core.withLock { $0.closeForShutdown(lastPollAt: clock.now()) }
                 stopped.signal()
             }
         }

@@ -44,9 +44,8 @@ struct RecordedTotals {
     }
 }
 
-/// Records `counters` with a real clock: a baseline poll, then polling every
-/// 5 ms while `traffic` runs, one last poll, then shuts the recorder down
-/// and drains everything it wrote.
+/// Records `counters` with a real clock, polling every 5 ms while `traffic`
+/// runs, then shuts the recorder down and drains everything it wrote.
 func record(_ counters: InProcessCounters, while traffic: () async throws -> Void) async throws -> RecordedTotals {
     let directory = TemporaryDirectory()
     var options = RecorderOptions(directory: directory.path)
@@ -57,14 +56,10 @@ func record(_ counters: InProcessCounters, while traffic: () async throws -> Voi
     // A debug build on a loaded machine: the final flush must not be cut short.
     options.shutdownTimeoutMilliseconds = 30_000
     let recorder = try Recorder(source: counters, options: options)
-    // The first poll is the baseline, and start() takes it later, on the
-    // poller's thread: bytes counted before it would not be recorded.
-    recorder.poll()
+    // No poll by hand: the recorder starts from zero (in-process counters),
+    // and shutdown() takes the last poll, so every byte counted is recorded.
     recorder.start()
     try await traffic()
-    // shutdown() flushes what was polled, and takes no last poll: the bytes
-    // counted since the poller's last tick need this one.
-    recorder.poll()
     #expect(recorder.shutdown())
     var lines = Data()
     try recorder.drain { lines.append(contentsOf: $0) }

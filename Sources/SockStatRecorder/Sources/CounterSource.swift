@@ -84,4 +84,21 @@ public protocol CounterSource: Sendable {
     /// - Throws: when the counters cannot be read this time; the recorder
     ///   logs, counts it, and tries again at the next poll.
     func read(into snapshot: inout CounterSnapshot) throws
+
+    /// Whether a recorder being created may take all-zero counters as its
+    /// baseline instead of reading one, so that its first poll records every
+    /// byte counted so far, even before `Recorder.start()`. Called once by
+    /// each `Recorder` as it is created.
+    ///
+    /// True only for a source whose counters all start at zero and whose
+    /// bytes no other recorder has taken: `InProcessCounters` says true to
+    /// its first recorder and false to any later one (which then reads its
+    /// baseline at `start()`, so no byte is recorded twice). The default is
+    /// false: interface counters, for one, count from boot.
+    func claimZeroBaseline() -> Bool
+}
+
+extension CounterSource {
+    /// False: the recorder reads its baseline (at `start()` or its first poll).
+    public func claimZeroBaseline() -> Bool { false }
 }

@@ -9,6 +9,11 @@ import Synchronization
 /// lock. The recorder polls with `read(into:)`, which lists every counter
 /// ever created, in creation order, at its current value.
 ///
+/// Nothing added is lost: the first `Recorder` created over these counters
+/// starts from zero (`claimZeroBaseline()`), so every byte added, from the
+/// counters' creation on, is in its events; its `shutdown()` takes a last
+/// poll, so the bytes added up to then are too.
+///
 /// A class: the counters are shared state between the app's threads and the
 /// recorder, and the app holds on to them by identity.
 public final class InProcessCounters: CounterSource {
@@ -16,6 +21,8 @@ public final class InProcessCounters: CounterSource {
     /// reading take the lock; adding does not touch it.
     private let registry = Lock(Registry())
     private let cellular = Atomic<Bool>(false)
+    /// Set when the first recorder claims the zero baseline.
+    private let zeroBaselineClaimed = Atomic<Bool>(false)
 
     /// Creates a source with no counters, not cellular.
     public init() {}
@@ -68,6 +75,16 @@ public final class InProcessCounters: CounterSource {
     public var isCellular: Bool {
         get { cellular.load(ordering: .relaxed) }
         set { cellular.store(newValue, ordering: .relaxed) }
+    }
+
+    /// True once, to the first recorder created over these counters: every
+    /// counter starts at zero, so that recorder records every byte added,
+    /// even before it was created or started (the bytes counted before it
+    /// was created are in its first event). A later recorder over the same
+    /// counters gets false and reads its baseline when it starts: the bytes
+    /// before it belong to the first one.
+    public func claimZeroBaseline() -> Bool {
+        !zeroBaselineClaimed.exchange(true, ordering: .relaxed)
     }
 
     /// Replaces `snapshot` with every counter's current values, in creation
