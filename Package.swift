@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "SockStatRecorder", targets: ["SockStatRecorder"]),
         .library(name: "SockStatAnalysis", targets: ["SockStatAnalysis"]),
         .library(name: "SockStatNIO", targets: ["SockStatNIO"]),
+        .library(name: "SockStatServiceLifecycle", targets: ["SockStatServiceLifecycle"]),
+        .library(name: "SockStatMetrics", targets: ["SockStatMetrics"]),
         .executable(name: "sockstat-convert", targets: ["sockstat-convert"]),
         .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
@@ -17,13 +19,17 @@ let package = Package(
     // swift-nio at all (README "Using the library").
     traits: [
         .trait(name: "NIO", description: "SockStatNIO: handlers that count SwiftNIO channels' bytes (swift-nio)."),
-        .default(enabledTraits: ["NIO"]),
+        .trait(name: "ServiceLifecycle", description: "SockStatServiceLifecycle: the recorder as a swift-service-lifecycle Service."),
+        .trait(name: "Metrics", description: "SockStatMetrics: the recorder's own metrics through swift-metrics."),
+        .default(enabledTraits: ["NIO", "ServiceLifecycle", "Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev), behind a tiny shim because
@@ -70,6 +76,24 @@ let package = Package(
             dependencies: [
                 "SockStatRecorder",
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["NIO"])),
+            ]
+        ),
+        // The recorder as a swift-service-lifecycle Service. Sources under
+        // `#if ServiceLifecycle`.
+        .target(
+            name: "SockStatServiceLifecycle",
+            dependencies: [
+                "SockStatRecorder",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+            ]
+        ),
+        // The recorder's own metrics through swift-metrics (CoreMetrics, the
+        // API only: the app bootstraps its backend). Sources under `#if Metrics`.
+        .target(
+            name: "SockStatMetrics",
+            dependencies: [
+                "SockStatRecorder",
+                .product(name: "CoreMetrics", package: "swift-metrics", condition: .when(traits: ["Metrics"])),
             ]
         ),
         .executableTarget(
@@ -120,6 +144,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // A Recorder run by a ServiceGroup, shut down gracefully or cancelled.
+        .testTarget(
+            name: "SockStatServiceLifecycleTests",
+            dependencies: [
+                "SockStatServiceLifecycle", "SockStatRecorder", "SockStatFormat",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The reported metrics against recorder.metrics, through MetricsTestKit.
+        .testTarget(
+            name: "SockStatMetricsTests",
+            dependencies: [
+                "SockStatMetrics", "SockStatRecorder", "SockStatFormat",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         // Units of sockstat-convert's own code (the progress line's timing),
