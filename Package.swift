@@ -162,6 +162,7 @@ let package = Package(
             dependencies: [
                 "SockStatMetrics", "SockStatRecorder", "SockStatFormat",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -12,7 +12,7 @@ import Darwin
 /// pthread locking but not Mutex's futex on Linux, and reports every access
 /// under a Mutex as a race; with this lock a `--sanitize thread` run reports
 /// only real ones.
-final class Lock<Value> {
+package final class Lock<Value> {
     // The run-time exclusivity check is redundant here (the mutex already
     // excludes) and cost 6.5% of a replay's instructions, at several locks
     // a poll (1 h of the reference workload, 142.4 M against 133.7 M,
@@ -21,7 +21,7 @@ final class Lock<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     /// Creates a lock around `value`, which it owns from now on.
-    init(_ value: sending Value) {
+    package init(_ value: sending Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -35,7 +35,7 @@ final class Lock<Value> {
     }
 
     /// Runs `body` with the value, holding the lock.
-    func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+    package func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

@@ -97,6 +97,9 @@ public struct RecorderMetrics: Hashable, Sendable {
     /// Events with more than 1024 changed labels, recorded as several
     /// events with the same `t`, `d` and `c` (no byte is lost).
     public var eventsSplit = 0
+
+    /// All counts zero: what a recorder has done before its first poll.
+    public init() {}
 }
 
 /// What a poll reads and computes.
@@ -421,6 +424,7 @@ public final class Recorder: Sendable {
     private let shutDown = Atomic<Bool>(false)
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    private let observer = Lock<(@Sendable (RecorderMetrics) -> Void)?>(nil)
 
     private struct State {
         var running = false
@@ -491,7 +495,7 @@ public final class Recorder: Sendable {
         }
         // The last poll and the final flush on the poller thread, so that
         // writes never overlap.
-        core.withLock { $0.closeForShutdown(lastPollAt: clock.now()) }
+        withCoreThenObserver { $0.closeForShutdown(lastPollAt: clock.now()) }
         stopped.signal()
     }
 
@@ -501,13 +505,44 @@ public final class Recorder: Sendable {
         guard !isShutDown else { return }
         // The clock is read under the lock: a poll that waited for a drain
         // must not stamp counters read now with the time it started waiting.
-        core.withLock { $0.poll(at: clock.now()) }
+        withCoreThenObserver { $0.poll(at: clock.now()) }
     }
 
     /// Takes one poll with the given clock reading.
     public func poll(at reading: ClockReading) {
         guard !isShutDown else { return }
-        core.withLock { $0.poll(at: reading) }
+        withCoreThenObserver { $0.poll(at: reading) }
+    }
+
+    /// Called with `metrics` after every poll and once more when
+    /// `shutdown()` has closed the segment (its final values): how an
+    /// integration such as SockStatMetrics reports them. One observer;
+    /// setting another replaces it, nil removes it.
+    ///
+    /// It runs on the thread that polled (the poller's, or the caller of
+    /// `poll()`), outside the recorder's lock, so it never holds up a drain
+    /// or another poll; but the poller waits for it, so it must be quick
+    /// (swift-metrics handlers are: an atomic add). Polls from several
+    /// threads may call it at once, and hand it metrics out of order: every
+    /// count only grows, so an observer keeps the largest it has seen.
+    /// Costs nothing per poll when nil beyond reading it.
+    public var metricsObserver: (@Sendable (RecorderMetrics) -> Void)? {
+        get { observer.withLock { $0 } }
+        set { observer.withLock { $0 = newValue } }
+    }
+
+    /// Runs `body` on the core under its lock, then hands the metrics after
+    /// it to the observer, if there is one, outside the lock.
+    private func withCoreThenObserver(_ body: (RecorderCore) -> Void) {
+        guard let observer = metricsObserver else {
+            core.withLock { body($0) }
+            return
+        }
+        let metrics = core.withLock { core -> RecorderMetrics in
+            body(core)
+            return core.metrics
+        }
+        observer(metrics)
     }
 
     /// Whether polling records. Disabling writes the buffered block; enabling
@@ -600,7 +635,7 @@ public final class Recorder: Sendable {
             wakeup.signal()
         } else {
             DispatchQueue.global().async { [self] in
-                core.withLock { $0.closeForShutdown(lastPollAt: clock.now()) }
+                withCoreThenObserver { $0.closeForShutdown(lastPollAt: clock.now()) }
                 stopped.signal()
             }
         }
