@@ -146,12 +146,15 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        // A Recorder run by a ServiceGroup, shut down gracefully or cancelled.
+        // A Recorder run by a ServiceGroup, shut down gracefully or cancelled;
+        // the README's server example (lifecycle and metrics), compiled and run.
         .testTarget(
             name: "SockStatServiceLifecycleTests",
             dependencies: [
-                "SockStatServiceLifecycle", "SockStatRecorder", "SockStatFormat",
+                "SockStatServiceLifecycle", "SockStatMetrics", "SockStatRecorder", "SockStatFormat",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
