@@ -117,11 +117,14 @@ struct RecorderServiceTests {
         let directory = TemporaryDirectory()
         let counters = InProcessCounters()
         let recorder = try makeRecorder(counters, directory, shutdownTimeoutMilliseconds: 50)
+        // The disk turns very slow just before the shutdown: its final write
+        // (the block holding shutdown's last poll) takes a second.
+        let slowDisk = Atomic<Bool>(false)
         recorder.injectWriteFailure { _ in
-            usleep(1_000_000)                             // a very slow disk
+            if slowDisk.load(ordering: .relaxed) { usleep(1_000_000) }
             return nil
         }
-        try counters.counter(for: "a").add(sent: 1)
+        let counter = try counters.counter(for: "a")
         let service = RecorderService(recorder)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [],
                                  cancellationSignals: [], logger: quietLogger)
@@ -129,6 +132,8 @@ struct RecorderServiceTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 try await Task.sleep(for: .milliseconds(20))
+                slowDisk.store(true, ordering: .relaxed)
+                counter.add(sent: 1)                      // the last poll's event: a final write
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
