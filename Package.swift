@@ -3,6 +3,10 @@ import PackageDescription
 
 let package = Package(
     name: "SockStatLog",
+    // Synchronization's Atomic (the counters, the recorder's state) is there
+    // from macOS 15 / iOS 18 and the releases of the same year on the others:
+    // an Apple app below these gets one clear requirement, not compile errors.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "SockStatFormat", targets: ["SockStatFormat"]),
         .library(name: "SockStatStore", targets: ["SockStatStore"]),
@@ -154,3 +158,4 @@ for target in package.targets where target.type != .system {
     settings.append(.unsafeFlags(["-Xfrontend", "-require-explicit-sendable"]))
     target.swiftSettings = settings
 }
+
