@@ -126,6 +126,16 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        // The DocC articles' code (Sources/*/*.docc), compiled and run; a test
+        // checks that every Swift block of the articles is in these sources.
+        .testTarget(
+            name: "DocumentationTests",
+            dependencies: [
+                "SockStatRecorder", "SockStatNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Units of sockstat-convert's own code (the progress line's timing),
         // imported from the executable target.
         .testTarget(name: "ConvertToolTests", dependencies: ["sockstat-convert"]),
@@ -159,3 +169,10 @@ for target in package.targets where target.type != .system {
     target.swiftSettings = settings
 }
 
+// The documentation (Sources/*/*.docc, .ci/run) is built with swift-docc-plugin,
+// added only when SOCKSTAT_DOCS is set: an app that depends on this package
+// never resolves the plugin or its swift-docc-symbolkit.
+//     SOCKSTAT_DOCS=1 swift package generate-documentation --target SockStatRecorder --target SockStatNIO
+if Context.environment["SOCKSTAT_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}
