@@ -2,6 +2,10 @@ import Dispatch
 import SockStatFormat
 import SockStatStore
 
+// The async forms have names of their own, not overloads of drain(to:),
+// read(to:) and export(to:): with the same name, a sink closure that
+// happens not to await picks the synchronous form, which does its file
+// work on the calling (cooperative) thread, silently.
 extension Recorder {
     /// Streams everything recorded so far to `sink` as canonical JSON lines,
     /// one call per segment, deleting each segment only after its call
@@ -33,7 +37,7 @@ extension Recorder {
     ///   `drain(to:)` throws.
     @discardableResult
     nonisolated(nonsending)
-    public func drain(to sink: ([UInt8]) async throws -> Void) async throws -> DrainSummary {
+    public func drainAsync(to sink: ([UInt8]) async throws -> Void) async throws -> DrainSummary {
         try await handOffFileWork(sink) { recorder, deliver in
             try recorder.drain(to: { try deliver(Array($0)) })
         }
@@ -43,7 +47,7 @@ extension Recorder {
     /// one call per segment, and deletes nothing: `read(to:)` for async code.
     ///
     /// The file work runs on a dispatch queue of its own, off Swift's
-    /// cooperative pool, as in `drain(to:)`'s async form; `sink` runs in the
+    /// cooperative pool, as in `drainAsync(to:)`; `sink` runs in the
     /// calling task. Once the task is cancelled no further segment is read
     /// and the read throws `CancellationError` (it deletes nothing, so there
     /// is nothing to lose).
@@ -51,7 +55,7 @@ extension Recorder {
     /// - Throws: `CancellationError`; what `sink` throws; or what `read(to:)` throws.
     @discardableResult
     nonisolated(nonsending)
-    public func read(to sink: ([UInt8]) async throws -> Void) async throws -> DrainSummary {
+    public func readAsync(to sink: ([UInt8]) async throws -> Void) async throws -> DrainSummary {
         try await handOffFileWork(sink) { recorder, deliver in
             try recorder.read(to: { try deliver(Array($0)) })
         }
@@ -64,7 +68,7 @@ extension Recorder {
     /// The file work runs on a dispatch queue of its own, off Swift's
     /// cooperative pool; `sink` runs in the calling task, one segment at a
     /// time (an upload may take as long as it needs: the queue waits, the
-    /// pool is free). Cancellation is as for the async `drain(to:)`: no
+    /// pool is free). Cancellation is as for `drainAsync(to:)`: no
     /// segment is handed over after the task is cancelled (the export then
     /// throws `CancellationError`); a segment whose `sink` call was running
     /// is deleted if `sink` returned normally and kept, to be exported
@@ -75,7 +79,7 @@ extension Recorder {
     ///   `export(to:)` throws.
     @discardableResult
     nonisolated(nonsending)
-    public func export(to sink: (ExportedSegment) async throws -> Void) async throws -> DrainSummary {
+    public func exportAsync(to sink: (ExportedSegment) async throws -> Void) async throws -> DrainSummary {
         try await handOffFileWork(sink) { recorder, deliver in
             try recorder.export(to: deliver)
         }
@@ -96,7 +100,8 @@ extension Recorder {
         let handoff = FileWorkHandoff<Item>()
         // A queue per call, not a shared one: a sink that itself awaits
         // another drain of this recorder must not wait behind its own.
-        let queue = DispatchQueue(label: FileWorkHandoff<Item>.queueLabel)
+        let queue = DispatchQueue(label: "sockstatlog.file-work")
+        queue.setSpecific(key: FileWorkQueue.key, value: true)
         queue.async { [self] in
             let result = Result<DrainSummary, any Error> { try work(self, handoff.deliver) }
             handoff.post(.finished(result))
@@ -121,6 +126,15 @@ extension Recorder {
     }
 }
 
+/// Marks the queues the async forms' file work runs on, so that tests can
+/// see where it ran.
+enum FileWorkQueue {
+    static let key = DispatchSpecificKey<Bool>()
+
+    /// Whether the caller runs on one of those queues.
+    static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+}
+
 /// Carries items from a synchronous delivery on a dispatch queue to an
 /// async consumer, one at a time, and the consumer's verdict back.
 ///
@@ -134,9 +148,6 @@ final class FileWorkHandoff<Item: Sendable>: Sendable {
         /// The work ended (the last step).
         case finished(Result<DrainSummary, any Error>)
     }
-
-    /// The label of the queues the file work runs on (tests look for it).
-    static var queueLabel: String { "sockstatlog.file-work" }
 
     private struct Mailbox: Sendable {
         /// A step posted before the consumer asked for it (at most one: the
