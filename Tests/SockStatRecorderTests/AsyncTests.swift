@@ -415,3 +415,73 @@ struct AsyncTests {
         #expect(try await recorder.drainAsync { _ in }.events == 19, "the log lost nothing")
     }
 }
+
+/// The README's example ("Async: drain, read, export, and a live view"),
+/// as it is there, run: what it uploads and saves is everything recorded.
+struct AsyncReadmeExampleTests {
+    final class Received: Sendable {
+        let segments = Mutex<[ExportedSegment]>([])
+        let lines = Mutex<[[UInt8]]>([])
+    }
+
+    @Test func theReadmeExampleRuns() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path
+        let received = Received()
+        func upload(_ name: String, _ bytes: [UInt8]) async throws {
+            await Task.yield()
+            received.segments.withLock { $0.append(ExportedSegment(name: name, sequence: nil, bytes: bytes, events: 0, damage: 0)) }
+        }
+        func save(_ lines: [UInt8]) async throws {
+            await Task.yield()
+            received.lines.withLock { $0.append(lines) }
+        }
+        func print(_ items: Any...) {}
+
+        // From the README:
+        let counters = InProcessCounters()
+        let recorder = try Recorder(source: counters, options: RecorderOptions(directory: path))
+        recorder.poll()   // the baseline
+        recorder.start()
+
+        // A live view: each event as it is recorded. A view that falls behind
+        // loses its oldest buffered events (never the log's), and is told how many.
+        let view = Task {
+            for await recorded in recorder.recordedEvents(bufferingNewest: 600) {
+                if recorded.missedBefore > 0 { print("(\(recorded.missedBefore) events not shown)") }
+                let labels = recorded.event.counts.map { "\($0.label) \($0.tx)/\($0.rx)" }
+                print(recorded.event.time, recorded.event.duration, recorded.event.isCellular, labels)
+            }
+        }
+
+        let counter = try counters.counter(for: "api")
+        for _ in 0..<5 {
+            counter.add(sent: 100, received: 10)
+            recorder.poll()
+        }
+        // Ship the closed segments, each deleted once its upload returned.
+        try await recorder.exportAsync { segment in
+            try await upload(segment.name, segment.bytes)
+        }
+        counter.add(sent: 7, received: 3)
+        recorder.poll()
+        // Or JSON lines, one chunk per segment.
+        try await recorder.drainAsync { lines in try await save(lines) }
+
+        view.cancel()     // unsubscribes; so does leaving the loop
+        // (end of the README's code)
+
+        #expect(recorder.shutdown())
+        _ = await view.value
+        var text: [UInt8] = []
+        let output = OutputBuffer { text.append(contentsOf: $0) }
+        var collector = SegmentCollector()
+        for segment in received.segments.withLock({ $0 }) {
+            _ = try collector.read(segment.bytes, path: segment.name, to: output) { Issue.record("\($0)") }
+        }
+        try output.flush()
+        let events = try AsyncTests.events([text] + received.lines.withLock { $0 })
+        let totals = AsyncTests.totals(events)
+        #expect(totals.tx == counter.sent && totals.rx == counter.received)
+    }
+}
