@@ -31,7 +31,12 @@ extension Recorder {
     /// was not delivered, stays, and the next drain delivers it whole. So a
     /// sink must throw unless it has taken the whole chunk (as with the
     /// synchronous drain, a sink that has kept part of a chunk and then
-    /// throws gets that part again).
+    /// throws gets that part again). A task cancelled before the call
+    /// throws at once, touching nothing; one cancelled after the last
+    /// segment was taken changes nothing (the drain returns normally).
+    ///
+    /// While `sink` runs, the queue's thread waits for it (it holds the
+    /// segment's lock): a slow upload holds a dispatch thread, not a pool one.
     ///
     /// - Throws: `CancellationError` as above; what `sink` throws; or what
     ///   `drain(to:)` throws.

@@ -39,7 +39,9 @@ public struct RecordedEvent: Hashable, Sendable {
 ///
 /// Sendable: it may be handed to the task that consumes it.
 public struct RecordedEvents: AsyncSequence, Sendable {
+    /// Each recorded event, with how many this subscriber missed before it.
     public typealias Element = RecordedEvent
+    /// Iterating never throws: the sequence ends instead.
     public typealias Failure = Never
 
     private let handle: SubscriptionHandle
