@@ -279,9 +279,19 @@ final class RecorderCore: @unchecked Sendable {
     }
 
     /// Appends to the writer, and hands an event it took (written, or
-    /// waiting in its backlog) to the live view, if anyone watches.
+    /// waiting in its backlog) to the live view, if anyone watches. Inlined:
+    /// as a call of its own it cost 26 instructions an event with nobody
+    /// watching; inlined, about 7 of a replay's 5,500 (callgrind).
+    @inline(__always)
     private func appendToWriter(_ event: Event) throws(AppendError) {
-        guard recordedEvents.hasSubscribers else { return try writer.append(event) }
+        if recordedEvents.hasSubscribers {
+            try appendAndPublish(event)
+        } else {
+            try writer.append(event)
+        }
+    }
+
+    private func appendAndPublish(_ event: Event) throws(AppendError) {
         let taken = writer.metrics.events
         defer { if writer.metrics.events > taken { recordedEvents.publish(event) } }
         try writer.append(event)
