@@ -3,6 +3,10 @@ import PackageDescription
 
 let package = Package(
     name: "SockStatLog",
+    // Synchronization's Atomic (the counters, the recorder's state) is there
+    // from macOS 15 / iOS 18 and the releases of the same year on the others:
+    // an Apple app below these gets one clear requirement, not compile errors.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "SockStatFormat", targets: ["SockStatFormat"]),
         .library(name: "SockStatStore", targets: ["SockStatStore"]),
@@ -155,7 +159,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -167,6 +170,16 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        // The DocC articles' code (Sources/*/*.docc), compiled and run; a test
+        // checks that every Swift block of the articles is in these sources.
+        .testTarget(
+            name: "DocumentationTests",
+            dependencies: [
+                "SockStatRecorder", "SockStatNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Units of sockstat-convert's own code (the progress line's timing),
@@ -200,4 +213,12 @@ for target in package.targets where target.type != .system {
     // Every public type says whether it is Sendable (as swift-log does).
     settings.append(.unsafeFlags(["-Xfrontend", "-require-explicit-sendable"]))
     target.swiftSettings = settings
+}
+
+// The documentation (Sources/*/*.docc, .ci/run) is built with swift-docc-plugin,
+// added only when SOCKSTAT_DOCS is set: an app that depends on this package
+// never resolves the plugin or its swift-docc-symbolkit.
+//     SOCKSTAT_DOCS=1 swift package generate-documentation --target SockStatRecorder --target SockStatNIO
+if Context.environment["SOCKSTAT_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
 }

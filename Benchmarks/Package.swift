@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "SockStatLog", path: ".."),
-        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -33,6 +33,19 @@ let package = Package(
             ],
             path: "Benchmarks/NIOHandlerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain executable (not ordo-one benchmarks) that library-figures.sh
+        // runs: loopback echo throughput with and without the handler, and the
+        // recorder's CPU and memory with many in-process labels.
+        .executableTarget(
+            name: "LibraryFigures",
+            dependencies: [
+                .product(name: "SockStatNIO", package: "SockStatLog"),
+                .product(name: "SockStatRecorder", package: "SockStatLog"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/LibraryFigures"
         ),
     ]
 )

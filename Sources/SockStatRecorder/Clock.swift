@@ -28,7 +28,13 @@ public protocol RecorderClock: Sendable {
     func now() -> ClockReading
 }
 
-/// The system's clocks: `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
+/// The system's clocks: `CLOCK_REALTIME`, and `CLOCK_MONOTONIC` on Linux or
+/// `CLOCK_UPTIME_RAW` on Apple platforms.
+///
+/// Both monotonic clocks stand still while the machine sleeps (Darwin's
+/// `CLOCK_MONOTONIC` does not), so an event that spans a sleep has the same
+/// `d` on either; Go's monotonic time, which Tailscale's sockstatlog uses,
+/// reads the same two clocks.
 public struct SystemClock: RecorderClock {
     /// Creates the system clock.
     public init() {}
@@ -37,7 +43,11 @@ public struct SystemClock: RecorderClock {
         var wall = timespec()
         var monotonic = timespec()
         clock_gettime(CLOCK_REALTIME, &wall)
+        #if canImport(Darwin)
+        clock_gettime(CLOCK_UPTIME_RAW, &monotonic)
+        #else
         clock_gettime(CLOCK_MONOTONIC, &monotonic)
+        #endif
         return ClockReading(
             wallMilliseconds: Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000,
             monotonicMilliseconds: UInt64(monotonic.tv_sec) * 1000 + UInt64(monotonic.tv_nsec) / 1_000_000

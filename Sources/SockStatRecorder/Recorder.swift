@@ -156,6 +156,9 @@ final class RecorderCore: @unchecked Sendable {
     private var splitting = false
     private var sourceFailing = false
     private var writeFailing = false
+    /// The live view's subscribers (RecordedEvents.swift): each event the
+    /// writer takes is handed to them.
+    let recordedEvents = RecordedEventBroadcaster()
 
     init(source: any CounterSource, options: RecorderOptions, wallClock: @escaping @Sendable () -> Int64, logger: Logger) throws(StoreError) {
         self.options = options
@@ -243,7 +246,7 @@ final class RecorderCore: @unchecked Sendable {
             if writer.bufferedEvents == 1 { blockStart = reading.monotonicMilliseconds }
         }
         do {
-            try writer.append(event)
+            try appendToWriter(event)
             if splitting {
                 splitting = false
                 logger.notice("sockstatlog: events fit in one record again")
@@ -289,7 +292,7 @@ final class RecorderCore: @unchecked Sendable {
             let piece = Event(time: event.time, duration: event.duration, isCellular: event.isCellular,
                               counts: Array(kept[start..<end]))
             do {
-                try writer.append(piece)
+                try appendToWriter(piece)
             } catch where error.code == .refused {
                 // Nothing left to take out: the event itself is at fault.
                 metricsBase.eventsDropped += 1
@@ -299,6 +302,25 @@ final class RecorderCore: @unchecked Sendable {
             }
             start = end
         }
+    }
+
+    /// Appends to the writer, and hands an event it took (written, or
+    /// waiting in its backlog) to the live view, if anyone watches. Inlined:
+    /// as a call of its own it cost 26 instructions an event with nobody
+    /// watching; inlined, about 7 of a replay's 5,500 (callgrind).
+    @inline(__always)
+    private func appendToWriter(_ event: Event) throws(AppendError) {
+        if recordedEvents.hasSubscribers {
+            try appendAndPublish(event)
+        } else {
+            try writer.append(event)
+        }
+    }
+
+    private func appendAndPublish(_ event: Event) throws(AppendError) {
+        let taken = writer.metrics.events
+        defer { if writer.metrics.events > taken { recordedEvents.publish(event) } }
+        try writer.append(event)
     }
 
     /// Counts a label the recorder leaves out, and says so the first time
@@ -369,7 +391,10 @@ final class RecorderCore: @unchecked Sendable {
     /// written is counted as dropped. Every later call is a no-op.
     func closeForShutdown(lastPollAt reading: ClockReading) {
         guard !isClosed else { return }
-        defer { isClosed = true }
+        defer {
+            isClosed = true
+            recordedEvents.finish()  // live views end: nothing more is recorded
+        }
         // Only over a baseline: a first poll now would record nothing.
         if hasBaseline { poll(at: reading) }
         do {
@@ -602,6 +627,9 @@ public final class Recorder: Sendable {
             return inputs
         }
     }
+
+    /// The live view's subscribers (RecordedEvents.swift).
+    var recordedEventBroadcaster: RecordedEventBroadcaster { core.withLock { $0.recordedEvents } }
 
     /// What the recorder has done so far (after `shutdown()`, its final values).
     public var metrics: RecorderMetrics {

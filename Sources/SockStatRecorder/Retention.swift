@@ -104,7 +104,11 @@ final class Retention {
             let path = SegmentDirectory.path(of: name, in: directory)
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == me else { continue }
+            #if canImport(Darwin)
+            let modified = Int64(info.st_mtimespec.tv_sec) * 1000 + Int64(info.st_mtimespec.tv_nsec) / 1_000_000
+            #else
             let modified = Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+            #endif
             let file = File(sequence: sequence, path: path, size: Int(info.st_size), modifiedMilliseconds: modified)
             if segment != nil { files.append(file) } else { setAside.append(file) }
         }

@@ -201,7 +201,20 @@ enum FileIO {
     /// Flushes a directory's entries (after a create or rename) to disk.
     static func syncDirectory(_ path: String) {
         guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly) else { return }
-        _ = fsync(fd.rawValue)
+        _ = durableSync(fd.rawValue)
         try? fd.close()
     }
+}
+
+/// Makes what was written to `descriptor` survive power loss: `fsync` on
+/// Linux; on Apple platforms `fcntl(F_FULLFSYNC)`, because there `fsync` only
+/// hands the data to the drive, whose cache may still lose it (fsync(2)),
+/// falling back to `fsync` where the file system does not support it.
+/// Returns what `fsync` returns (0, or -1 with `errno` set: EINVAL for a
+/// descriptor that cannot be synced, such as a pipe).
+package func durableSync(_ descriptor: CInt) -> CInt {
+    #if canImport(Darwin)
+    if fcntl(descriptor, F_FULLFSYNC) == 0 { return 0 }
+    #endif
+    return fsync(descriptor)
 }

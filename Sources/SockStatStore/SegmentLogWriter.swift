@@ -353,7 +353,7 @@ public final class SegmentLogWriter {
                 }
                 throw error
             }
-            if options.syncEachBlock, fsync(file.rawValue) != 0, errno != EINVAL {
+            if options.syncEachBlock, durableSync(file.rawValue) != 0, errno != EINVAL {
                 // Not durable: treat it as a failed write and keep the block.
                 let failure = Errno(rawValue: errno)
                 metrics.writeErrors += 1
@@ -475,7 +475,7 @@ public final class SegmentLogWriter {
                 throw StoreError(.write, path: temporary, "cannot lock segment", Errno(rawValue: errno))
             }
             try FileIO.writeAll(fd, header, path: temporary)
-            guard fsync(fd.rawValue) == 0 || errno == EINVAL else {
+            guard durableSync(fd.rawValue) == 0 || errno == EINVAL else {
                 throw StoreError(.write, path: temporary, "fsync failed", Errno(rawValue: errno))
             }
             // link, unlike rename, refuses to replace a file that appeared meanwhile.
@@ -521,7 +521,7 @@ public final class SegmentLogWriter {
         }
         file = nil
         encoder = nil
-        if fsync(fd.rawValue) != 0 && errno != EINVAL {
+        if durableSync(fd.rawValue) != 0 && errno != EINVAL {
             let failure = Errno(rawValue: errno)
             try? fd.close()
             throw StoreError(.write, path: filePath, "fsync failed", failure)

@@ -6,6 +6,8 @@ import SystemPackage
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `sockstat-convert decode`: segments to canonical JSON lines, CSV or TSV.
@@ -145,13 +147,13 @@ struct Decode: ParsableCommand {
                         // A file is synced before a segment goes (its directory entry once);
                         // a pipe or terminal has taken the bytes once write returns.
                         guard outputIsFile else { return }
-                        guard fsync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                        guard durableSync(destination.rawValue) == 0 else { throw Errno(rawValue: errno) }
                         delivered = outputEnd()
                         if !synced, let output {
                             synced = true
                             let parent = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
                             if let directory = try? FileDescriptor.open(FilePath(parent.isEmpty ? "/" : parent), .readOnly) {
-                                _ = fsync(directory.rawValue)
+                                _ = durableSync(directory.rawValue)
                                 try? directory.close()
                             }
                         }

@@ -6,6 +6,8 @@ import SystemPackage
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `sockstat-convert export`: closed segments moved out of a live directory
@@ -150,7 +152,7 @@ final class StreamSink: ExportSink {
         }
         // A pipe has taken the bytes once write returns; a file is synced first.
         guard isFile else { return }
-        guard fsync(destination.rawValue) == 0 else {
+        guard durableSync(destination.rawValue) == 0 else {
             throw ExportFailure(message: "standard output: sync failed: \(Errno(rawValue: errno)) (\(name) and later segments stay)",
                                 exit: Exit.ioError)
         }
@@ -197,7 +199,7 @@ struct DirectorySink: ExportSink {
             try? file.close()
             throw fail("write failed", error)
         }
-        guard fsync(file.rawValue) == 0 else {
+        guard durableSync(file.rawValue) == 0 else {
             let error = Errno(rawValue: errno)
             try? file.close()
             throw fail("sync failed", error)
@@ -209,7 +211,7 @@ struct DirectorySink: ExportSink {
             throw ExportFailure(message: "\(directory): cannot open to sync", exit: Exit.ioError)
         }
         defer { try? parent.close() }
-        guard fsync(parent.rawValue) == 0 else {
+        guard durableSync(parent.rawValue) == 0 else {
             throw ExportFailure(message: "\(directory): sync failed: \(Errno(rawValue: errno))", exit: Exit.ioError)
         }
     }

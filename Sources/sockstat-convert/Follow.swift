@@ -5,6 +5,8 @@ import SockStatStore
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `decode --follow DIR`: the events of each block as the recorder writes

@@ -3,6 +3,8 @@ import SockStatAnalysis
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A progress line on standard error for a long read: bytes and segments

@@ -7,6 +7,8 @@ import SockStatStore
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `sockstat-record`: record per-label byte counters into rotating segments.
