@@ -1,6 +1,6 @@
 /// The one seeded generator of the test suites (xoshiro256**), so a
 /// failing random test reproduces from its seed.
-public struct TestRandom: RandomNumberGenerator {
+public struct TestRandom: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
