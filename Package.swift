@@ -19,8 +19,9 @@ let package = Package(
         .executable(name: "sockstat-record", targets: ["sockstat-record"]),
     ],
     // Each integration is behind a trait, on by default: an app that uses only
-    // the recorder depends on this package with `traits: []` and resolves no
-    // swift-nio at all (README "Using the library").
+    // the recorder depends on this package with `traits: []` and resolves
+    // none of swift-nio, swift-service-lifecycle or swift-metrics (README
+    // "Using the library in an app").
     traits: [
         .trait(name: "NIO", description: "SockStatNIO: handlers that count SwiftNIO channels' bytes (swift-nio)."),
         .trait(name: "ServiceLifecycle", description: "SockStatServiceLifecycle: the recorder as a swift-service-lifecycle Service."),

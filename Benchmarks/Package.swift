@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "SockStatLogBenchmarks",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "SockStatLog", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
