@@ -72,15 +72,29 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// Says why on standard error, in one line, and exits with `status`.
+func quit(_ status: Int32, _ message: String) -> Never {
+    FileHandle.standardError.write(Data("EchoServer: \(message)\n".utf8))
+    exit(status)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard (2...3).contains(arguments.count), let port = Int(arguments.count == 3 ? arguments[2] : "0") else {
-    FileHandle.standardError.write(Data("usage: EchoServer RECORDING-DIR OUTBOX-DIR [PORT]\n".utf8))
-    exit(64)
+    quit(64, "usage: EchoServer RECORDING-DIR OUTBOX-DIR [PORT]")
 }
 let (recordingDirectory, outbox) = (arguments[0], arguments[1])
+var outboxIsDirectory: ObjCBool = false
+guard FileManager.default.fileExists(atPath: outbox, isDirectory: &outboxIsDirectory), outboxIsDirectory.boolValue else {
+    quit(66, "\(outbox): no such directory (the outbox must exist)")
+}
 
 let counters = InProcessCounters()
-let recorder = try Recorder(source: counters, options: RecorderOptions(directory: recordingDirectory))
+let recorder: Recorder
+do {
+    recorder = try Recorder(source: counters, options: RecorderOptions(directory: recordingDirectory))
+} catch {
+    quit(73, "cannot record into \(recordingDirectory): \(error)")
+}
 // The first poll is the baseline every later poll counts from. start() takes
 // it on the poller's thread a moment later, so take it here, before any
 // client can connect: nothing counted is then left out.
@@ -88,7 +102,7 @@ recorder.poll()
 recorder.start()
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-let server = try ServerBootstrap(group: group)
+let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 256)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelInitializer(ByteCountingHandler.childChannelInitializer(
@@ -99,8 +113,13 @@ let server = try ServerBootstrap(group: group)
             try channel.pipeline.syncOperations.addHandler(EchoHandler())
         }
     })
-    .bind(host: "127.0.0.1", port: port)
-    .wait()
+let server: any Channel
+do {
+    server = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
+} catch {
+    recorder.shutdown()
+    quit(69, "cannot listen on 127.0.0.1:\(port): \(error)")
+}
 say("listening on 127.0.0.1:\(server.localAddress?.port ?? port)")
 
 // Signals are handled on one queue, one at a time: an export and the
@@ -115,7 +134,7 @@ for (signalNumber, action) in [
         recorder.poll()
         do {
             let exported = try recorder.export { segment in try ship(segment, to: outbox) }
-            say("exported \(exported.segments) segments, \(exported.events) events to \(outbox)")
+            say("exported \(exported.events) events to \(outbox) (segments: \(exported.segments))")
         } catch {
             // Nothing is lost: the segment that failed and the later ones stay.
             say("export stopped: \(error)")
@@ -142,5 +161,5 @@ signals.sync {
 recorder.poll()
 let flushed = recorder.shutdown()
 let metrics = recorder.metrics
-say("recorded \(metrics.events) events in \(metrics.segments) segments; \(flushed ? "flushed" : "the last write had not finished")")
+say("recorded \(metrics.events) events (segments: \(metrics.segments)); \(flushed ? "flushed" : "the last write had not finished")")
 exit(flushed ? 0 : 1)
