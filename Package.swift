@@ -219,7 +219,7 @@ for target in package.targets where target.type != .system {
 // The documentation (Sources/*/*.docc, .ci/run) is built with swift-docc-plugin,
 // added only when SOCKSTAT_DOCS is set: an app that depends on this package
 // never resolves the plugin or its swift-docc-symbolkit.
-//     SOCKSTAT_DOCS=1 swift package generate-documentation --target SockStatRecorder --target SockStatNIO
+//     SOCKSTAT_DOCS=1 swift package generate-documentation --target SockStatRecorder --target SockStatNIO --target SockStatServiceLifecycle --target SockStatMetrics
 if Context.environment["SOCKSTAT_DOCS"] != nil {
     package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
 }

@@ -102,7 +102,6 @@ final class PassThrough: ChannelDuplexHandler {
         try await channel.close()
         try await server.close()
 
-        recorder.poll()
         recorder.shutdown()
         var lines: [UInt8] = []
         try recorder.drain { lines.append(contentsOf: $0) }

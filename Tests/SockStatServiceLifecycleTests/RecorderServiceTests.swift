@@ -131,7 +131,14 @@ struct RecorderServiceTests {
         await #expect {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                try await Task.sleep(for: .milliseconds(20))
+                // Until the service runs: a group told to shut down before
+                // it started its services never runs them (under load, a
+                // fixed sleep was not always long enough).
+                let deadline = ContinuousClock.now + .seconds(60)
+                while recorder.metrics.polls < 2 {
+                    try #require(ContinuousClock.now < deadline, "the service did not start the recorder")
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 slowDisk.store(true, ordering: .relaxed)
                 counter.add(sent: 1)                      // the last poll's event: a final write
                 await group.triggerGracefulShutdown()

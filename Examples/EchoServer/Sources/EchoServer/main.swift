@@ -95,10 +95,8 @@ do {
 } catch {
     quit(73, "cannot record into \(recordingDirectory): \(error)")
 }
-// The first poll is the baseline every later poll counts from. start() takes
-// it on the poller's thread a moment later, so take it here, before any
-// client can connect: nothing counted is then left out.
-recorder.poll()
+// Over InProcessCounters the first recorder starts from zero: every byte
+// counted from here on is recorded.
 recorder.start()
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -152,13 +150,12 @@ for (signalNumber, action) in [
 
 try server.closeFuture.wait()
 // Every connection closed and every event loop stopped: no byte is counted
-// after this. Then one last poll (shutdown() does not take one yet) and the
-// recorder writes its buffered block and closes its segment.
+// after this. Then shutdown() takes a last poll, writes the buffered block
+// and closes the segment.
 try group.syncShutdownGracefully()
 signals.sync {
     signalSources.forEach { $0.cancel() }
 }
-recorder.poll()
 let flushed = recorder.shutdown()
 let metrics = recorder.metrics
 say("recorded \(metrics.events) events (segments: \(metrics.segments)); \(flushed ? "flushed" : "the last write had not finished")")

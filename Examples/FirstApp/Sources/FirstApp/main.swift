@@ -76,9 +76,6 @@ defer { try? FileManager.default.removeItem(atPath: directory) }
 
 let counters = InProcessCounters()
 let recorder = try Recorder(source: counters, options: RecorderOptions(directory: directory))
-// The baseline poll, now: start() takes it on its own thread a moment
-// later, and bytes counted before it would not be recorded.
-recorder.poll()
 recorder.start()
 
 // 2. An echo server counting each connection under the app's own name for
@@ -114,9 +111,8 @@ let received = try done.futureResult.wait()
 try server.close().wait()
 try group.syncShutdownGracefully()
 
-// 3. Stop recording, then drain: every event as a JSON line, each segment
-//    deleted once delivered. shutdown() takes no last poll yet, so take it.
-recorder.poll()
+// 3. Stop recording (a last poll, then the final write), then drain: every
+//    event as a JSON line, each segment deleted once delivered.
 guard recorder.shutdown() else { fail("the recorder's last write had not finished") }
 var lines = [UInt8]()
 let drained = try recorder.drain { lines.append(contentsOf: $0) }
