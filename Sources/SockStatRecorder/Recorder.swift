@@ -662,7 +662,11 @@ public final class Recorder: Sendable {
         if wasRunning {
             wakeup.signal()
         } else {
-            DispatchQueue.global().async { [self] in
+            // A queue of its own, not a global one: the global queues run
+            // as many work items as there are cores, so under load (other
+            // work blocked on them) the final write could wait past the
+            // bound. A serial queue gets a thread of its own at once.
+            DispatchQueue(label: "sockstatlog.shutdown", qos: .utility).async { [self] in
                 withCoreThenObserver { $0.closeForShutdown(lastPollAt: clock.now()) }
                 stopped.signal()
             }

@@ -73,7 +73,10 @@ public struct RecorderService: Service, CustomStringConvertible {
     private func shutDownOffTheCooperativePool() async -> Bool {
         let recorder = recorder
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
+            // Its own queue, not a global one, which runs only as many work
+            // items as there are cores: there, under load, shutdown() could
+            // start after its bound had passed.
+            DispatchQueue(label: "sockstatlog.service-shutdown", qos: .utility).async {
                 continuation.resume(returning: recorder.shutdown())
             }
         }

@@ -113,15 +113,22 @@ struct RecorderServiceTests {
         #expect(try recordedTotals(recorder) == counted.totals)
     }
 
-    @Test func aShutdownPastItsBoundIsAnError() async throws {
+    @Test(.timeLimit(.minutes(1)))  // a shutdown that ignored its bound would wait for the stalled disk forever
+    func aShutdownPastItsBoundIsAnError() async throws {
         let directory = TemporaryDirectory()
         let counters = InProcessCounters()
         let recorder = try makeRecorder(counters, directory, shutdownTimeoutMilliseconds: 50)
-        // The disk turns very slow just before the shutdown: its final write
-        // (the block holding shutdown's last poll) takes a second.
-        let slowDisk = Atomic<Bool>(false)
+        // The disk stalls just before the shutdown: its writes (the final one
+        // holds shutdown's last poll) wait until the test lets them go, after
+        // the service has given up. A stall, not a fixed delay: however late
+        // the machine runs the shutdown, the bound passes first.
+        let stalled = Atomic<Bool>(false)
+        let diskResumes = DispatchSemaphore(value: 0)
         recorder.injectWriteFailure { _ in
-            if slowDisk.load(ordering: .relaxed) { usleep(1_000_000) }
+            if stalled.load(ordering: .acquiring) {
+                diskResumes.wait()
+                diskResumes.signal()                      // and every later write
+            }
             return nil
         }
         let counter = try counters.counter(for: "a")
@@ -132,14 +139,13 @@ struct RecorderServiceTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 // Until the service runs: a group told to shut down before
-                // it started its services never runs them (under load, a
-                // fixed sleep was not always long enough).
+                // it started its services never runs them.
                 let deadline = ContinuousClock.now + .seconds(60)
                 while recorder.metrics.polls < 2 {
                     try #require(ContinuousClock.now < deadline, "the service did not start the recorder")
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                slowDisk.store(true, ordering: .relaxed)
+                stalled.store(true, ordering: .releasing)
                 counter.add(sent: 1)                      // the last poll's event: a final write
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
@@ -147,7 +153,12 @@ struct RecorderServiceTests {
         } throws: { error in
             (error as? RecorderServiceError)?.code == .shutdownTimedOut
         }
-        usleep(1_500_000)                                 // let the slow write end before the directory goes
+        diskResumes.signal()
+        // A second shutdown() returns true once the first one's final write is done.
+        let writeDeadline = ContinuousClock.now + .seconds(60)
+        while !recorder.shutdown() {
+            try #require(ContinuousClock.now < writeDeadline, "the stalled write never finished")
+        }
         #expect(try recordedTotals(recorder) == ["a": [1, 0]], "the write went on after the bound and lost nothing")
     }
 
