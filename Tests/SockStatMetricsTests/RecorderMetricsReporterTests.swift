@@ -19,8 +19,8 @@ final class TemporaryDirectory {
 
 /// A source whose snapshot the test sets, and which can be made to fail.
 final class ScriptedSource: CounterSource {
-    private let current = Mutex(CounterSnapshot())
-    private let failing = Mutex(false)
+    private let current = Lock(CounterSnapshot())
+    private let failing = Lock(false)
     struct Failure: Error {}
 
     func set(_ values: [(String, UInt64, UInt64)], refused: Int = 0) {

@@ -13,7 +13,7 @@ struct AsyncTests {
 
     /// What a sink kept, shared with the task it runs in.
     final class Kept: Sendable {
-        private let chunks = Mutex<[[UInt8]]>([])
+        private let chunks = Lock<[[UInt8]]>([])
         func append(_ chunk: [UInt8]) { chunks.withLock { $0.append(chunk) } }
         var all: [[UInt8]] { chunks.withLock { $0 } }
     }
@@ -253,7 +253,7 @@ struct AsyncTests {
         let directory = TemporaryDirectory()
         let source = ScriptedSource()
         let recorder = try drain.makeRecorder(directory, source)
-        let sightings = Mutex<[Sighting]>([])
+        let sightings = Lock<[Sighting]>([])
         recorder.injectWriteFailure { _ in
             let inATask = withUnsafeCurrentTask { $0 != nil }
             sightings.withLock { $0.append(Sighting(onFileWorkQueue: FileWorkQueue.isCurrent, inATask: inATask)) }
@@ -420,8 +420,8 @@ struct AsyncTests {
 /// as it is there, run: what it uploads and saves is everything recorded.
 struct AsyncReadmeExampleTests {
     final class Received: Sendable {
-        let segments = Mutex<[ExportedSegment]>([])
-        let lines = Mutex<[[UInt8]]>([])
+        let segments = Lock<[ExportedSegment]>([])
+        let lines = Lock<[[UInt8]]>([])
     }
 
     @Test func theReadmeExampleRuns() async throws {

@@ -12,7 +12,7 @@ import TestSupport
 
 /// A log handler that keeps every message, to count what is said.
 final class CapturedLog: Sendable {
-    private let messages = Mutex<[String]>([])
+    private let messages = Lock<[String]>([])
 
     var logger: Logger {
         Logger(label: "test") { _ in Handler(log: self) }
@@ -49,7 +49,7 @@ func loggedRecorder(reading source: some CounterSource) throws -> (TemporaryDire
 /// A source an app wrote itself, which gives whatever labels it is told to,
 /// format limits or not.
 final class UncheckedSource: CounterSource {
-    private let current = Mutex<[(Label, UInt64, UInt64)]>([])
+    private let current = Lock<[(Label, UInt64, UInt64)]>([])
 
     func set(_ values: [(Label, UInt64, UInt64)]) { current.withLock { $0 = values } }
 

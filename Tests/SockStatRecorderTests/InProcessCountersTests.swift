@@ -101,7 +101,7 @@ struct InProcessCountersTests {
 
     @Test func concurrentFirstUseOfOneLabelCreatesOneCounter() {
         let source = InProcessCounters()
-        let seen = Mutex<[ObjectIdentifier]>([])
+        let seen = Lock<[ObjectIdentifier]>([])
         onThreads(16) { _ in
             let counter = try! source.counter(for: "shared")
             counter.add(sent: 1)

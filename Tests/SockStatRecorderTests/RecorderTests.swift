@@ -9,8 +9,8 @@ import Testing
 
 /// A source whose counters the test sets.
 final class ScriptedSource: CounterSource {
-    private let current = Mutex(CounterSnapshot())
-    private let failing = Mutex(false)
+    private let current = Lock(CounterSnapshot())
+    private let failing = Lock(false)
 
     func set(_ values: [(String, UInt64, UInt64)], cellular: Bool = false) {
         current.withLock { $0 = snapshot(values, cellular: cellular) }

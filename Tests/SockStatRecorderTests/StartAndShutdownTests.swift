@@ -22,7 +22,7 @@ func totals(of events: [Event]) -> [String: [UInt64]] {
 /// A scripted source that notes which thread read it first.
 final class ThreadNotingSource: CounterSource {
     let scripted = ScriptedSource()
-    private let firstReader = Mutex<pthread_t?>(nil)
+    private let firstReader = Lock<pthread_t?>(nil)
 
     var firstReadingThread: pthread_t? { firstReader.withLock { $0 } }
 
