@@ -13,8 +13,23 @@ public struct RecorderOptions: Hashable, Sendable {
     public var pollIntervalMilliseconds: Int64 = 100
     /// Events are written as one block per this many milliseconds. Default 10 s.
     public var flushIntervalMilliseconds: Int64 = 10_000
-    /// Segments rotate before passing this size. Default 256 KiB.
-    public var maxSegmentBytes: Int = 256 * 1024
+    /// Segments rotate before passing this size. Default 256 KiB, or, when
+    /// `maxTotalBytes` is under 1 MiB and no size was set, a quarter of it
+    /// (at least 4 KiB): a small cap gets small segments rather than being
+    /// refused, and retention, which deletes whole segments, still keeps
+    /// about three quarters of the cap.
+    public var maxSegmentBytes: Int {
+        get { chosenSegmentBytes ?? Self.defaultSegmentBytes(forCap: maxTotalBytes) }
+        set { chosenSegmentBytes = newValue }
+    }
+    /// The segment size set by the caller, if any.
+    private var chosenSegmentBytes: Int?
+
+    /// The segment size used when none is set: 256 KiB, or a quarter of a
+    /// directory cap under 1 MiB, but not below 4 KiB.
+    public static func defaultSegmentBytes(forCap maxTotalBytes: Int) -> Int {
+        min(256 * 1024, max(4096, maxTotalBytes / 4))
+    }
     /// Segments also rotate at this age, if set.
     public var maxSegmentAgeMilliseconds: Int64?
     /// Retention keeps the directory's segments at or under this. Default 5 MiB.

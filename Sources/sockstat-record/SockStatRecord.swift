@@ -41,8 +41,8 @@ struct SockStatRecord: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds of events per written block.", valueName: "SECONDS"))
     var flushInterval: Double = 10
 
-    @Option(help: ArgumentHelp("Rotate segments before they pass this many bytes.", valueName: "N"))
-    var maxSegmentBytes: Int = 256 * 1024
+    @Option(help: ArgumentHelp("Rotate segments before they pass this many bytes (default: 262144, or a quarter of --max-total-bytes when that is under 1 MiB, at least 4096).", valueName: "N"))
+    var maxSegmentBytes: Int?
 
     @Option(help: ArgumentHelp("Keep the directory's segments at or under this many bytes (oldest deleted first).", valueName: "N"))
     var maxTotalBytes: Int = 5 * 1024 * 1024
@@ -64,9 +64,14 @@ struct SockStatRecord: ParsableCommand {
         guard flushInterval >= 0.001, flushInterval <= 1e6 else {
             throw ValidationError("--flush-interval must be between 0.001 and 1e6 seconds")
         }
-        guard maxSegmentBytes >= 4096 else { throw ValidationError("--max-segment-bytes must be at least 4096") }
-        guard maxTotalBytes >= maxSegmentBytes else {
-            throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
+        if let maxSegmentBytes {
+            guard maxSegmentBytes >= 4096 else { throw ValidationError("--max-segment-bytes must be at least 4096") }
+            guard maxTotalBytes >= maxSegmentBytes else {
+                throw ValidationError("--max-total-bytes must be at least --max-segment-bytes")
+            }
+        }
+        guard maxTotalBytes >= 4096 else {
+            throw ValidationError("--max-total-bytes must be at least 4096 (one segment of the smallest size)")
         }
         // The library's own rules, so that no value gets past the parser
         // that the recorder would refuse (or readers would).
@@ -91,8 +96,8 @@ struct SockStatRecord: ParsableCommand {
         var options = RecorderOptions(directory: dir)
         options.pollIntervalMilliseconds = interval
         options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
-        options.maxSegmentBytes = maxSegmentBytes
         options.maxTotalBytes = maxTotalBytes
+        if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
         return options
     }
 

@@ -39,6 +39,30 @@ struct RecordCommandTests {
         #expect(decoded.stdout == input)
     }
 
+    /// A user asking for 100 kB of logs gets them: the segments shrink to a
+    /// quarter of the cap, retention keeps the directory under it, and what
+    /// is kept is the newest events, whole.
+    @Test func aCapSmallerThanTheSegmentSizeShrinksTheSegments() throws {
+        let input = try Workload.lines(hours: 2, seed: 3)
+        let directory = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("input.jsonl")
+        try input.write(to: source)
+        let logs = directory.appendingPathComponent("logs")
+        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--max-total-bytes", "100000"],
+                                  executable: Tool.record)
+        #expect(record.exitCode == 0, "\(record.stderrText)")
+        let segments = try FileManager.default.contentsOfDirectory(atPath: logs.path).filter { $0.hasSuffix(".sslog") }
+        let sizes = try segments.map { try FileManager.default.attributesOfItem(atPath: logs.appendingPathComponent($0).path)[.size] as? Int ?? 0 }
+        #expect(sizes.reduce(0, +) <= 100_000)
+        #expect(segments.count >= 3, "segments of about 25,000 bytes, not one of 256 KiB")
+        #expect(sizes.allSatisfy { $0 <= 25_000 + 4096 }, "\(sizes)")
+        let decoded = try Tool.run([logs.path])
+        #expect(decoded.exitCode == 0)
+        #expect(!decoded.stdout.isEmpty && decoded.stdout.count < input.count, "retention deleted the oldest")
+        #expect(input.suffix(decoded.stdout.count) == decoded.stdout, "what is kept is the input's newest events, whole")
+    }
+
     /// Adversarial input a recorder could still have written: extreme values,
     /// a wall clock that jumps back, odd labels, counters that must overflow.
     @Test func adversarialReplayThenConvertGivesBackTheInputByteForByte() throws {
