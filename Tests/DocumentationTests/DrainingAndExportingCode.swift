@@ -1,5 +1,6 @@
 import SockStatRecorder
 import Testing
+import TestSupport
 
 // The code of the article "Draining and exporting"
 // (Sources/SockStatRecorder/SockStatRecorder.docc/DrainingAndExporting.md);

@@ -1,5 +1,6 @@
 import SockStatRecorder
 import Testing
+import TestSupport
 
 // The code of the article "Getting started in an app"
 // (Sources/SockStatRecorder/SockStatRecorder.docc/GettingStarted.md); each of

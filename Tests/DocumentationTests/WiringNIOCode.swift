@@ -3,6 +3,7 @@ import NIOPosix
 import SockStatNIO
 import SockStatRecorder
 import Testing
+import TestSupport
 
 // The code of the article "Wiring SwiftNIO"
 // (Sources/SockStatNIO/SockStatNIO.docc/WiringNIO.md); ArticleCodeTests

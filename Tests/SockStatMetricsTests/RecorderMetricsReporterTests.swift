@@ -7,15 +7,7 @@ import SockStatMetrics
 import Synchronization
 import SystemPackage
 import Testing
-
-/// A directory under the system's temporary directory, removed with the object.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-metrics-\(UUID().uuidString)").path
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// A source whose snapshot the test sets, and which can be made to fail.
 final class ScriptedSource: CounterSource {

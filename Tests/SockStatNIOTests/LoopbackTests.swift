@@ -4,6 +4,7 @@ import SockStatNIO
 import SockStatRecorder
 import Synchronization
 import Testing
+import TestSupport
 
 /// Echoes every byte it reads.
 final class EchoHandler: ChannelInboundHandler {

@@ -5,45 +5,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// A directory under the system's temporary directory, removed with the object.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-nio-\(UUID().uuidString)").path
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Bytes sent and received under one label.
-struct Totals: Hashable, CustomStringConvertible {
-    var sent: UInt64 = 0
-    var received: UInt64 = 0
-    var description: String { "sent \(sent), received \(received)" }
-}
-
-/// What the recorder recorded, summed per label from its JSON lines
-/// (`{"t":…,"d":…,"c":1,"s":{"label":[tx,rx]}}`), read here with Foundation's
-/// JSON parser rather than the library's own reader.
-struct RecordedTotals {
-    var byLabel: [String: Totals] = [:]
-    var cellularEvents = 0
-    var events = 0
-
-    init(jsonLines: Data) throws {
-        for line in jsonLines.split(separator: UInt8(ascii: "\n")) {
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
-            let entries = try #require(object["s"] as? [String: [UInt64]])
-            events += 1
-            if object["c"] as? Int == 1 { cellularEvents += 1 }
-            for (label, pair) in entries {
-                try #require(pair.count == 2)
-                byLabel[label, default: Totals()].sent += pair[0]
-                byLabel[label, default: Totals()].received += pair[1]
-            }
-        }
-    }
-}
-
 /// Records `counters` with a real clock, polling every 5 ms while `traffic`
 /// runs, then shuts the recorder down and drains everything it wrote.
 func record(_ counters: InProcessCounters, while traffic: () async throws -> Void) async throws -> RecordedTotals {

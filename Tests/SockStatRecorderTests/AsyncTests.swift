@@ -6,6 +6,7 @@ import SockStatStore
 import Synchronization
 import SystemPackage
 import Testing
+import TestSupport
 
 /// The async forms of drain, read and export, and the live view.
 struct AsyncTests {

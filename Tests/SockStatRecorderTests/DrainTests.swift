@@ -4,6 +4,7 @@ import SockStatFormat
 import SockStatStore
 import Synchronization
 import Testing
+import TestSupport
 
 struct DrainTests {
     struct SinkFailure: Error {}

@@ -6,6 +6,7 @@ import SockStatStore
 import Synchronization
 import SystemPackage
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,6 +6,7 @@ import SockStatStore
 import Synchronization
 import SystemPackage
 import Testing
+import TestSupport
 
 /// A source whose counters the test sets.
 final class ScriptedSource: CounterSource {
@@ -24,14 +25,6 @@ final class ScriptedSource: CounterSource {
         if failing.withLock({ $0 }) { throw Failure() }
         snapshot = current.withLock { $0 }
     }
-}
-
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-recorder-\(UUID().uuidString)").path
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Every event in `directory`, in order, through the store's reader.

@@ -4,6 +4,7 @@ import SockStatFormat
 import SockStatStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Bytes per label, summed over `events` (label text to [sent, received]).
 func totals(of events: [Event]) -> [String: [UInt64]] {

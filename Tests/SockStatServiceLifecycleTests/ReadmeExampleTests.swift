@@ -7,6 +7,7 @@ import SockStatMetrics
 import SockStatRecorder
 import SockStatServiceLifecycle
 import Testing
+import TestSupport
 
 /// A server's stand-in: counts its traffic, then waits for the shutdown.
 struct CountingServer: Service {

@@ -6,15 +6,7 @@ import SockStatRecorder
 import SockStatServiceLifecycle
 import Synchronization
 import Testing
-
-/// A directory under the system's temporary directory, removed with the object.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("sockstat-lifecycle-\(UUID().uuidString)").path
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// Bytes per label, [sent, received], summed from a drain's JSON lines
 /// (`{"t":…,"d":…,"s":{"label":[tx,rx]}}`) with Foundation's JSON parser
