@@ -296,33 +296,19 @@ struct ConvertCommandTests {
     @Test func consumeTakesClosedSegmentsOnceAndNeverTheOpenOne() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        var options = SegmentLogOptions()
-        options.maxSegmentBytes = 4096
-        let writer = try SegmentLogWriter(directory: directory.path, options: options)
-        var expected = Data()
-        var counter: UInt64 = 0
-        func record(_ count: Int) throws {
-            for _ in 0..<count {
-                counter += 1
-                let event = Event(time: Int64(counter) * 100, duration: 100,
-                                  counts: [LabelCounts(label: Label("wlan0"), tx: counter &* 7919, rx: counter &* 104_729)])
-                try writer.append(event)
-                expected.append(contentsOf: CanonicalJSON.line(for: event))
-            }
-            try writer.flush()
-        }
-        try record(3000)
-        let open = try #require(writer.openSegmentPath)
+        let log = try LiveSegmentLog(in: directory)
+        try log.record(3000)
+        let open = try #require(log.writer.openSegmentPath)
         let first = try Tool.run(["decode", "--consume", directory.path])
         #expect(first.exitCode == 0, "\(first.stderrText)")
         // Only the open segment is left, untouched, and the recorder goes on writing to it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [URL(fileURLWithPath: open).lastPathComponent])
-        try record(500)
-        try writer.close()
+        try log.record(500)
+        try log.writer.close()
         let second = try Tool.run(["decode", "--consume", directory.path])
         #expect(second.exitCode == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
-        #expect(first.stdout + second.stdout == expected)
+        #expect(first.stdout + second.stdout == log.expected)
         #expect(!first.stdout.isEmpty)
     }
 

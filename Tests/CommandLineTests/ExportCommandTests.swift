@@ -100,34 +100,20 @@ struct ExportCommandTests {
     @Test func theOpenSegmentIsNeverTaken() throws {
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        var options = SegmentLogOptions()
-        options.maxSegmentBytes = 4096
-        let writer = try SegmentLogWriter(directory: directory.path, options: options)
-        var expected = Data()
-        var counter: UInt64 = 0
-        func record(_ count: Int) throws {
-            for _ in 0..<count {
-                counter += 1
-                let event = Event(time: Int64(counter) * 100, duration: 100,
-                                  counts: [LabelCounts(label: Label("wlan0"), tx: counter &* 7919, rx: counter &* 104_729)])
-                try writer.append(event)
-                expected.append(contentsOf: CanonicalJSON.line(for: event))
-            }
-            try writer.flush()
-        }
-        try record(3000)
-        let open = try #require(writer.openSegmentPath)
+        let log = try LiveSegmentLog(in: directory)
+        try log.record(3000)
+        let open = try #require(log.writer.openSegmentPath)
         let first = try Tool.run(["export", directory.path, "-o", "-"])
         #expect(first.exitCode == 0, "\(first.stderrText)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [URL(fileURLWithPath: open).lastPathComponent])
-        try record(500)
-        try writer.close()
+        try log.record(500)
+        try log.writer.close()
         let second = try Tool.run(["export", directory.path, "-o", "-"])
         #expect(second.exitCode == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
         let back = try Tool.run(["decode", "-"], stdin: first.stdout + second.stdout)
         #expect(back.exitCode == 0, "\(back.stderrText)")
-        #expect(back.stdout == expected)
+        #expect(back.stdout == log.expected)
     }
 
     @Test func aDamagedSegmentIsShippedAsItIsAndSetAside() throws {

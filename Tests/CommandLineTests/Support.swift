@@ -1,4 +1,6 @@
 import Foundation
+import SockStatFormat
+import SockStatStore
 import Testing
 
 /// Runs the built `sockstat-convert` and captures what it did.
@@ -91,5 +93,32 @@ enum Workload {
         try #require(process.terminationStatus == 0 && !data.isEmpty,
                      "workload.py failed: \(String(decoding: message, as: UTF8.self))")
         return data
+    }
+}
+
+/// A directory a writer is still writing into, as a running recorder would:
+/// 4 KiB segments, so several are closed and one is open, and every event
+/// written is kept as its canonical JSON line to compare a collection with.
+final class LiveSegmentLog {
+    let writer: SegmentLogWriter
+    private(set) var expected = Data()
+    private var counter: UInt64 = 0
+
+    init(in directory: URL) throws {
+        var options = SegmentLogOptions()
+        options.maxSegmentBytes = 4096
+        writer = try SegmentLogWriter(directory: directory.path, options: options)
+    }
+
+    /// Writes `count` more events and flushes them.
+    func record(_ count: Int) throws {
+        for _ in 0..<count {
+            counter += 1
+            let event = Event(time: Int64(counter) * 100, duration: 100,
+                              counts: [LabelCounts(label: Label("wlan0"), tx: counter &* 7919, rx: counter &* 104_729)])
+            try writer.append(event)
+            expected.append(contentsOf: CanonicalJSON.line(for: event))
+        }
+        try writer.flush()
     }
 }
