@@ -25,6 +25,11 @@ public struct CollectionNote: Hashable, Sendable, CustomStringConvertible {
         /// A file's header carries a sequence number already read from
         /// another file in this run (FORMAT.md 10.4): skipped whole.
         public static let duplicate = Kind("duplicate")
+        /// A file is a segment that a rollup segment read in this run already
+        /// holds (FORMAT.md 10.4; a recorder stopped between writing a
+        /// rollup and deleting its source): skipped whole. Its events are
+        /// in the rollup, so none is lost.
+        public static let held = Kind("held")
         /// A segment ends in an incomplete block (a writer stopped mid-write):
         /// a clean end, not damage.
         public static let tornTail = Kind("torn tail")
@@ -102,19 +107,31 @@ public struct CollectedSegment: Hashable, Sendable {
     }
 }
 
-/// A segment's name in a run: its directory (normalized) and its sequence number.
+/// A segment's name in a run: its directory (normalized), its tier's
+/// window (0 for recorded events) and its sequence number.
 struct SegmentKey: Hashable {
     var directory: String
+    var window: Int64
     var sequence: UInt64
 
-    init(path: String, sequence: UInt64) {
+    init(path: String, window: Int64, sequence: UInt64) {
+        self.directory = Self.directory(of: path)
+        self.window = window
         self.sequence = sequence
-        guard path != "-" else {
-            directory = "-"
-            return
-        }
+    }
+
+    /// The directory part of `path`, normalized (`a/./x.sslog` and
+    /// `a/y.sslog` are in one; a bare name is in `.`; standard input, `-`,
+    /// is one of its own).
+    static func directory(of path: String) -> String {
+        guard path != "-" else { return "-" }
         let parent = FilePath(path).removingLastComponent().lexicallyNormalized().string
-        directory = parent.isEmpty ? "." : parent
+        return parent.isEmpty ? "." : parent
+    }
+
+    /// The name a note gives it: "segment 3", "1m segment 3".
+    var description: String {
+        window == 0 ? "segment \(sequence)" : "\(SegmentName.text(ofWindow: window)) segment \(sequence)"
     }
 }
 
@@ -148,6 +165,8 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     /// sequence number names a segment within its directory, FORMAT.md
     /// 10.4), and where.
     private var seen: [SegmentKey: String] = [:]
+    /// What the rollup segments of this run's inputs hold (FORMAT.md 10.4).
+    private var holdings = RollupHoldings()
     /// Removes a file's name (test seam: a file system that refuses).
     package var unlinkFile: (String) -> CInt = { unlink($0) }
 
@@ -194,6 +213,17 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     /// - Returns: false when it stopped at a loss (`stopsAtFirstLoss`).
     /// - Throws: what `output`'s sink throws; nothing else.
     public mutating func read(_ inputs: [SegmentInput], to output: OutputBuffer, notes: (CollectionNote) -> Void) throws -> Bool {
+        // What rollups hold is known from the headers before anything is
+        // read, so that a held segment is skipped wherever it comes.
+        for input in inputs {
+            switch input {
+            case .file(let path), .prefix(let path, _):
+                if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes) {
+                    noteHoldings(of: prefix, path: path, keyPath: path)
+                }
+            case .standardInput: break
+            }
+        }
         for input in inputs {
             let bytes: [UInt8]
             do {
@@ -209,6 +239,13 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
             // A file or standard input may be an export stream: several
             // segments back to back (FORMAT.md 16), each read in turn.
             let pieces = bytes.withUnsafeBytes { SegmentStream.pieces($0) }
+            if pieces.count > 1 || input == .standardInput {
+                for piece in pieces {
+                    let name = piece.lowerBound == 0 ? input.path : "\(input.path) at byte \(piece.lowerBound)"
+                    noteHoldings(of: Array(bytes[piece.lowerBound..<min(piece.upperBound, piece.lowerBound + FormatLimits.maxHeaderBytes)]),
+                                 path: name, keyPath: input.path)
+                }
+            }
             for piece in pieces {
                 let name = piece.lowerBound == 0 ? input.path : "\(input.path) at byte \(piece.lowerBound)"
                 let segment = pieces.count == 1 ? bytes : Array(bytes[piece])
@@ -244,16 +281,30 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
         try read(bytes, path: path, keyPath: path, resuming: resuming, growing: growing, to: output, notes: notes)
     }
 
+    /// Notes what the segment starting with `header` holds, if it is a rollup.
+    private mutating func noteHoldings(of header: [UInt8], path: String, keyPath: String) {
+        if let rollup = header.withUnsafeBytes({ SegmentHeader.intactKey($0) })?.rollup {
+            holdings.add(rollup, path: path, keyPath: keyPath)
+        }
+    }
+
     /// Reads one segment's bytes, named `path` in notes, in the directory
     /// of `keyPath` for duplicates (a piece of a stream is in its file's).
     mutating func read(_ bytes: [UInt8], path: String, keyPath: String, resuming: SegmentReader.Resumption?, growing: Bool,
                        to output: OutputBuffer,
                        notes: (CollectionNote) -> Void) throws -> SegmentDecoder<Writer>.Outcome? {
         // A segment read before (resumed) is checked for duplicates once, when first read.
-        let key = resuming != nil ? nil
-            : bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) }).map { SegmentKey(path: keyPath, sequence: $0) }
+        let intact = resuming != nil ? nil : bytes.withUnsafeBytes({ SegmentHeader.intactKey($0) })
+        let key = intact.map { SegmentKey(path: keyPath, window: $0.rollup?.window ?? 0, sequence: $0.sequence) }
+        if resuming == nil, !holdings.isEmpty,
+           let named = key ?? FilePath(path).lastComponent.flatMap({ SegmentName.parse($0.string) })
+               .map({ SegmentKey(path: keyPath, window: $0.window, sequence: $0.sequence) }),
+           let holder = holdings.holder(window: named.window, sequence: named.sequence, keyPath: keyPath, path: path) {
+            notes(CollectionNote(.held, path: path, "\(named.description) is already rolled up into \(holder); skipped"))
+            return nil
+        }
         if let key, let first = seen[key] {
-            _ = note(CollectionNote(.duplicate, path: path, "segment \(key.sequence) already read from \(first); skipped"), notes)
+            _ = note(CollectionNote(.duplicate, path: path, "\(key.description) already read from \(first); skipped"), notes)
             return nil
         }
         let stops = stopsAtFirstLoss
@@ -331,6 +382,12 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 notes(CollectionNote(.leftAlone, path: file.path, "left alone: not named like a segment, or not this user's"))
                 continue
             }
+            if let holder = file.heldBy {
+                // Its events are in a rollup: never delivered twice. The
+                // recorder, which stopped before deleting it, deletes it.
+                notes(CollectionNote(.held, path: file.path, "already rolled up into \(holder); left for the recorder"))
+                continue
+            }
             // The open segment is locked by its writer, and a file another
             // collector took is gone: both are skipped.
             guard let claimed = SegmentDirectory.claim(file.path, unlinking: unlinkFile) else { continue }
@@ -342,12 +399,14 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
                 _ = note(CollectionNote(.unreadable, path: file.path, error.reason), notes)
                 continue
             }
-            let sequence = bytes.withUnsafeBytes({ SegmentHeader.intactSequence($0) })
-            if let sequence, let first = seen[SegmentKey(path: file.path, sequence: sequence)] {
+            let intact = bytes.withUnsafeBytes({ SegmentHeader.intactKey($0) })
+            let sequence = intact?.sequence
+            if let intact, case let key = SegmentKey(path: file.path, window: intact.rollup?.window ?? 0, sequence: intact.sequence),
+               let first = seen[key] {
                 // A copy of a segment this run delivered: never delivered twice.
                 let aside = try claimed.set(aside: .duplicate)
                 _ = note(CollectionNote(.duplicate, path: file.path,
-                                        "segment \(sequence) already read from \(first); set aside as \(aside ?? "(gone)")"), notes)
+                                        "\(key.description) already read from \(first); set aside as \(aside ?? "(gone)")"), notes)
                 continue
             }
             guard let outcome = try read(bytes, path: file.path, to: output, notes: notes) else {

@@ -15,10 +15,45 @@ public struct SegmentFile: Hashable, Sendable {
     /// Sequence number from the file's header, or from its name when the
     /// header cannot be read.
     public var sequence: UInt64?
+    /// The window of its rollup tier, 0 for recorded events, from where
+    /// `sequence` came from (header, else name); nil when `sequence` is.
+    public var window: Int64?
+    /// Its rollup tier, when its header is intact and says it is one.
+    public var rollup: RollupTier?
+    /// The rollup segment of the same directory that already holds its
+    /// events (`Spec/FORMAT.md` 10.4): a reader skips it, a collector
+    /// leaves it for the recorder, which deletes it.
+    public var heldBy: String?
     /// Whether a collector may take it: named like a segment
-    /// (`sockstat-<20 digits>.sslog`) and owned by this user. Drains,
-    /// `decode --consume` and retention touch no other file.
+    /// (`sockstat-<20 digits>.sslog`, or a rollup tier's name) and owned by
+    /// this user. Drains, `decode --consume` and retention touch no other file.
     public var isCollectable: Bool
+}
+
+/// Which segments the rollup segments of a run hold (`Spec/FORMAT.md`
+/// 10.4): each intact rollup header holds its source tier's segments
+/// `firstSource ... lastSource` of its own directory.
+struct RollupHoldings {
+    private struct Tier: Hashable {
+        var directory: String
+        var window: Int64
+    }
+    private var holders: [Tier: [(sources: ClosedRange<UInt64>, path: String)]] = [:]
+
+    var isEmpty: Bool { holders.isEmpty }
+
+    /// Notes that the segment at `path` (in the directory of `keyPath`) holds what `rollup` says.
+    mutating func add(_ rollup: RollupTier, path: String, keyPath: String) {
+        let tier = Tier(directory: SegmentKey.directory(of: keyPath), window: rollup.sourceWindow)
+        holders[tier, default: []].append((rollup.sources, path))
+    }
+
+    /// The rollup segment holding segment `sequence` of tier `window` in
+    /// the directory of `keyPath`, other than `path` itself; nil when none does.
+    func holder(window: Int64, sequence: UInt64, keyPath: String, path: String) -> String? {
+        let tier = Tier(directory: SegmentKey.directory(of: keyPath), window: window)
+        return holders[tier]?.first(where: { $0.sources.contains(sequence) && $0.path != path })?.path
+    }
 }
 
 /// Finding and reading segments.
@@ -29,40 +64,63 @@ public enum SegmentDirectory: Sendable {
     }
 
     /// The segment files (`*.sslog`, regular files not starting with `.`) in
-    /// `directory`, in sequence order.
+    /// `directory`, in `Spec/FORMAT.md` 10.4 order, each with the rollup
+    /// segment that holds it, if one does.
     ///
-    /// Order (Spec 10.4): the sequence number of an intact header, else the
-    /// number in a `sockstat-<20 digits>.sslog` name, else after all others;
-    /// ties in bytewise name order. Other files are ignored.
+    /// Order: by key, the window and sequence number of an intact header,
+    /// else those of a segment's name, else after all others: coarse tiers
+    /// first (longer windows before shorter), the recorded events last,
+    /// each by sequence number; ties in bytewise name order. Other files are ignored.
     public static func segments(in directory: String) throws(StoreError) -> [SegmentFile] {
         let names = try FileIO.listDirectory(directory).filter { $0.hasSuffix(SegmentName.suffix) && !$0.hasPrefix(".") }
         let me = geteuid()
         var files: [SegmentFile] = []
+        var holdings = RollupHoldings()
         for name in names {
             let path = Self.path(of: name, in: directory)
             // Files only (a symbolic link to one counts); a directory named
             // like a segment is not one.
             var target = stat()
             guard stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { continue }
-            var sequence = SegmentName.sequence(fromFileName: name)
+            let named = SegmentName.parse(name)
+            var file = SegmentFile(path: path, sequence: named?.sequence, window: named?.window, rollup: nil, heldBy: nil,
+                                   isCollectable: false)
             if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes),
-               let fromHeader = prefix.withUnsafeBytes({ SegmentHeader.intactSequence($0) }) {
-                sequence = fromHeader
+               let key = prefix.withUnsafeBytes({ SegmentHeader.intactKey($0) }) {
+                file.sequence = key.sequence
+                file.window = key.rollup?.window ?? 0
+                file.rollup = key.rollup
+                if let rollup = key.rollup { holdings.add(rollup, path: path, keyPath: path) }
             }
             var info = stat()
             let ours = lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_uid == me
-            files.append(SegmentFile(path: path, sequence: sequence,
-                                     isCollectable: ours && SegmentName.sequence(fromFileName: name) != nil))
+            file.isCollectable = ours && named != nil
+            files.append(file)
         }
-        files.sort { lhs, rhs in
-            switch (lhs.sequence, rhs.sequence) {
-            case let (left?, right?) where left != right: return left < right
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return lhs.path.utf8.lexicographicallyPrecedes(rhs.path.utf8)
+        if !holdings.isEmpty {
+            for index in files.indices {
+                guard let window = files[index].window, let sequence = files[index].sequence else { continue }
+                files[index].heldBy = holdings.holder(window: window, sequence: sequence, keyPath: files[index].path,
+                                                      path: files[index].path)
             }
         }
+        files.sort(by: readsBefore)
         return files
+    }
+
+    /// `Spec/FORMAT.md` 10.4 order.
+    static func readsBefore(_ lhs: SegmentFile, _ rhs: SegmentFile) -> Bool {
+        func key(_ file: SegmentFile) -> (window: Int64, sequence: UInt64)? {
+            guard let window = file.window, let sequence = file.sequence else { return nil }
+            return (window, sequence)
+        }
+        switch (key(lhs), key(rhs)) {
+        case let (left?, right?) where left != right:
+            return left.window != right.window ? left.window > right.window : left.sequence < right.sequence
+        case (nil, _?): return false
+        case (_?, nil): return true
+        default: return lhs.path.utf8.lexicographicallyPrecedes(rhs.path.utf8)
+        }
     }
 
     /// The size in bytes of the file at `path` (following a symbolic
@@ -143,21 +201,33 @@ public enum SegmentDirectory: Sendable {
     }
 
     /// The sequence number of a set-aside file's name
-    /// (`sockstat-<20 digits>.sslog.<kind>`, optionally `.<n>`), nil for other names.
+    /// (`sockstat-<20 digits>.sslog.<kind>`, or a rollup tier's name, then
+    /// optionally `.<n>`), nil for other names.
     public static func setAsideSequence(fromFileName name: String) -> UInt64? {
-        let segmentNameLength = SegmentName.fileName(sequence: 0).utf8.count
+        setAsideSegment(fromFileName: name)?.sequence
+    }
+
+    /// The segment name a set-aside file's name starts with, parsed
+    /// (`SegmentName.parse`); nil for names that are not a set-aside segment's.
+    public static func setAsideSegment(fromFileName name: String) -> SegmentName.Parsed? {
         let bytes = Array(name.utf8)
-        guard bytes.count > segmentNameLength,
-              let sequence = SegmentName.sequence(fromFileName: String(decoding: bytes[..<segmentNameLength], as: UTF8.self))
-        else { return nil }
-        let rest = bytes[segmentNameLength...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let suffix = Array(SegmentName.suffix.utf8)
+        // The segment name ends at the first ".sslog" followed by ".".
+        var start = 0
+        while start + suffix.count < bytes.count,
+              !(bytes[start..<(start + suffix.count)].elementsEqual(suffix) && bytes[start + suffix.count] == UInt8(ascii: ".")) {
+            start += 1
+        }
+        let end = start + suffix.count
+        guard end < bytes.count, let segment = SegmentName.parse(String(decoding: bytes[..<end], as: UTF8.self)) else { return nil }
+        let rest = bytes[end...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         // "", kind, and optionally a number: ".damaged", ".damaged.2".
         guard rest.count == 2 || rest.count == 3, rest[0].isEmpty,
               SetAside(rawValue: String(decoding: rest[1], as: UTF8.self)) != nil else { return nil }
         if rest.count == 3 {
             guard !rest[2].isEmpty, rest[2].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         }
-        return sequence
+        return segment
     }
 }
 
