@@ -72,17 +72,21 @@ enum Tool {
 }
 
 /// The reference workload (a phone at 10 Hz: keepalives, DNS, bursts,
-/// cellular periods, sleep gaps) as canonical JSON lines.
+/// cellular periods, sleep gaps) as canonical JSON lines; or another of
+/// the generator's profiles ("busy": an always-on router) or label sets
+/// (`labels`: that many labels instead of the profile's own).
 ///
 /// Tests/Workload/workload.py is a copy of the team's generator
 /// (../shared/workload/workload.py, which the benchmarks use), kept in the
 /// repository so that a fresh clone on a fresh machine tests the same data.
 enum Workload {
-    static func lines(hours: Double, seed: Int) throws -> Data {
+    static func lines(hours: Double, seed: Int, profile: String = "phone", labels: Int? = nil) throws -> Data {
         let generator = Tool.root.appendingPathComponent("Tests/Workload/workload.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", generator.path, "--hours", "\(hours)", "--seed", "\(seed)"]
+        process.arguments = ["python3", generator.path, "--profile", profile,
+                             "--hours", "\(hours)", "--seed", "\(seed)"]
+            + (labels.map { ["--labels", "\($0)"] } ?? [])
         let pipe = Pipe(), errors = Pipe()
         process.standardOutput = pipe
         process.standardError = errors
