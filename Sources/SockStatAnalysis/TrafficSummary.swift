@@ -68,6 +68,9 @@ public struct TrafficSummary: Sendable {
     private var endTime: Int64?
     private var latestEnd: Int64?
     private var gaps: GapFigures
+    /// The tier of the segment being read (`beginSegment(window:)`), and the periods so far.
+    private var segmentWindow: Int64 = 0
+    private var resolutions: [ResolutionPeriod] = []
 
     // Buckets, in order of first appearance; the last one used is cached.
     private var buckets: [BucketFigures] = []
@@ -96,6 +99,12 @@ public struct TrafficSummary: Sendable {
         gaps = GapFigures(threshold: options.gapThreshold)
     }
 
+    /// Says that the blocks added next come from a segment of the tier with
+    /// `window` (0: recorded events), for `SummaryFigures.resolutions`.
+    public mutating func beginSegment(window: Int64) {
+        segmentWindow = window
+    }
+
     /// Adds the events of `block` whose `t` is in `range`.
     ///
     /// - Returns: how many events were in `range`.
@@ -115,13 +124,22 @@ public struct TrafficSummary: Sendable {
         let everything = range.isEverything
         let bucketing = options.bucketSize != .total
         var counted = 0
+        // The block's part of its resolution period.
+        var blockFirst = Int64.max, blockEnd = Int64.min, shortest = Int64.max, longest: Int64 = 0
         overall.withUnsafeMutableBufferPointer { overall in
             windows.withUnsafeMutableBufferPointer { windows in
                 for event in 0..<block.eventCount {
                     let time = block.time(at: event)
                     if !everything && !range.contains(time) { continue }
                     counted += 1
-                    noteTime(time, duration: block.duration(at: event))
+                    let duration = block.duration(at: event)
+                    noteTime(time, duration: duration)
+                    blockFirst = min(blockFirst, time)
+                    blockEnd = max(blockEnd, time.addingClamped(max(duration, 0)))
+                    if duration > 0 {
+                        shortest = min(shortest, duration)
+                        longest = max(longest, duration)
+                    }
                     let bucket = bucketing ? bucketIndex(of: time) : -1
                     if bucket >= 0 { buckets[bucket].events += 1 }
                     let cellular = block.isCellular(at: event)
@@ -148,6 +166,19 @@ public struct TrafficSummary: Sendable {
             }
         }
         events += counted
+        if counted > 0 {
+            if resolutions.last?.window != segmentWindow {
+                resolutions.append(ResolutionPeriod(window: segmentWindow, firstTime: blockFirst, endTime: blockEnd))
+            }
+            let last = resolutions.count - 1
+            resolutions[last].firstTime = min(resolutions[last].firstTime, blockFirst)
+            resolutions[last].endTime = max(resolutions[last].endTime, blockEnd)
+            resolutions[last].events += counted
+            if longest > 0 {
+                resolutions[last].shortestDuration = min(resolutions[last].shortestDuration ?? .max, shortest)
+                resolutions[last].longestDuration = max(resolutions[last].longestDuration ?? 0, longest)
+            }
+        }
         return counted
     }
 
@@ -161,6 +192,7 @@ public struct TrafficSummary: Sendable {
         figures.events = copy.events
         figures.firstTime = copy.firstTime
         figures.endTime = copy.endTime
+        figures.resolutions = copy.resolutions
         // A label is listed where it had an entry (even of 0 bytes), not
         // merely because a block defined it.
         figures.labels = Self.ordered(copy.overall.filter(\.appeared))

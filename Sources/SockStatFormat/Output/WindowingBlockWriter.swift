@@ -240,6 +240,11 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
         return taken
     }
 
+    /// Passes the segment's tier on to the inner writer.
+    public mutating func beginSegment(window: Int64) {
+        inner.beginSegment(window: window)
+    }
+
     /// Writes the last window, then finishes the inner writer.
     public mutating func finish(to output: OutputBuffer) throws {
         closeWindow()

@@ -43,6 +43,10 @@ struct ReportCollector: DecodedBlockWriter {
         summary = SummaryBlockWriter(options: options)
     }
 
+    mutating func beginSegment(window: Int64) {
+        summary.beginSegment(window: window)
+    }
+
     mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
         _ = try summary.write(block, to: output, range: range)
         numberOfSlot.removeAll(keepingCapacity: true)

@@ -696,6 +696,9 @@ function fillFooter() {
     dl.appendChild(dt); dl.appendChild(dd);
   };
   if (D.coveredFrom !== null) item("Time covered", utc(D.coveredFrom, true) + " – " + utc(D.coveredTo, true) + " UTC (" + duration(D.coveredTo - D.coveredFrom) + ")");
+  // Which resolution each period has (rollup tiers: coarse ones first); one period is the time covered.
+  if (D.resolutions.length === 1) item("Resolution", D.resolutions[0].text);
+  else if (D.resolutions.length > 1) item("Resolution", D.resolutions.map(p => p.text + " from " + utc(p.from, false) + " to " + utc(p.to, false)).join(", ") + " UTC");
   item("Events", D.events.toLocaleString("en-US"));
   item("Gaps", D.gapCount + " longer than " + duration(D.gapMilliseconds) + (D.gapCount ? ", " + duration(Number(D.gapTotal)) + " in all" : "") +
     (D.gapCount > gaps.length ? " (the longest " + gaps.length + " are drawn)" : ""));
