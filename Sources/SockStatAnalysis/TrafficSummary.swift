@@ -36,6 +36,10 @@ public struct SummaryOptions: Hashable, Sendable {
 /// in bounded histograms, `RateDistribution`); with buckets it grows with the
 /// buckets that hold events and the labels each of them saw.
 ///
+/// Rates come from events of at most 1 s (`d` ≤ 1000): a rollup tier's
+/// event, a minute or an hour summed, says how many bytes moved in it but
+/// not at what rate, so it counts in the totals only.
+///
 /// 1 s windows are formed in reading order: per label, consecutive events
 /// with `t` in the same UTC second add up into one window, which closes when
 /// an event of that label falls in another second. For input in time order
@@ -144,6 +148,8 @@ public struct TrafficSummary: Sendable {
                     if bucket >= 0 { buckets[bucket].events += 1 }
                     let cellular = block.isCellular(at: event)
                     let second = time.flooredDivision(by: 1000)
+                    // A rollup tier's event (longer than a rate window) has totals, not a rate.
+                    let feedsRates = duration <= 1000
                     for entry in block.entries(of: event) {
                         let label = slotLabels[block.slot(ofEntry: entry)]
                         let tx = block.tx(ofEntry: entry)
@@ -154,7 +160,7 @@ public struct TrafficSummary: Sendable {
                             labelInBucket = index(of: label, in: bucket)
                             buckets[bucket].labels[labelInBucket].add(tx: tx, rx: rx, cellular: cellular)
                         }
-                        guard tx | rx != 0 else { continue }
+                        guard tx | rx != 0, feedsRates else { continue }
                         if !windows[label].isOpen || windows[label].second != second {
                             Self.close(&windows[label], into: &overall[label], buckets: &buckets)
                             windows[label] = OpenWindow(second: second, bucket: bucket, labelInBucket: labelInBucket, isOpen: true)

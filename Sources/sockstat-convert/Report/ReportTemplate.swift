@@ -229,11 +229,21 @@ function readRaw(bytes, chunkStart) {
 function secondsOf(raw) {
   const sums = new Map();
   const order = [];
-  for (let i = 0; i < raw.count; i++) {
-    const second = Math.floor(raw.start[i] / 1000);
+  const add = (second, i, part) => {
     let row = sums.get(second);
     if (!row) { row = new Float64Array(2 * seriesCount); sums.set(second, row); order.push(second); }
-    for (let e = raw.first[i]; e < raw.first[i + 1]; e++) { row[2 * raw.series[e]] += raw.tx[e]; row[2 * raw.series[e] + 1] += raw.rx[e]; }
+    for (let e = raw.first[i]; e < raw.first[i + 1]; e++) { row[2 * raw.series[e]] += raw.tx[e] * part; row[2 * raw.series[e] + 1] += raw.rx[e] * part; }
+  };
+  for (let i = 0; i < raw.count; i++) {
+    const length = raw.end[i] - raw.start[i];
+    // A piece of a rollup tier's event (up to 10 s): spread over its seconds, as the report's own 1 s sums are.
+    if (length > 1000 && length <= 10000) {
+      for (let s = raw.start[i]; s < raw.end[i];) {
+        const next = Math.min(raw.end[i], (Math.floor(s / 1000) + 1) * 1000);
+        add(Math.floor(s / 1000), i, (next - s) / length);
+        s = next;
+      }
+    } else add(Math.floor(raw.start[i] / 1000), i, 1);
   }
   order.sort((a, b) => a - b);
   const start = [], end = [], first = [0], series = [], tx = [], rx = [];
