@@ -38,8 +38,9 @@ public enum SummaryText: Sendable {
     /// The text: per label tx, rx, total, share, cellular part, peak and
     /// p95 rate (sent and received together) and seconds active, largest
     /// total first, a line for all labels, then a footer (time covered,
-    /// resolution of each period, events, gaps, damage skipped). With buckets, such a table per bucket
-    /// first. Bytes in binary units, or exact integers when `exactBytes`.
+    /// resolution of each period, events, gaps, damage skipped). With
+    /// buckets, such a table per bucket first. Bytes in binary units, or
+    /// exact integers when `exactBytes`.
     /// A label or name longer than 40 characters is cut to 39 and `…`
     /// (`SummaryJSON` has it whole).
     public static func render(_ figures: SummaryFigures, context: SummaryContext, exactBytes: Bool = false) -> String {
