@@ -247,6 +247,7 @@ def main():
     damaged('empty-file', b'')
 
     streams(damaged)
+    tiers(convert, work)
 
     # Expected output of every case, default and --strict.
     for name in sorted(os.listdir(HERE)):
@@ -260,12 +261,13 @@ def main():
     output = os.path.join(HERE, '..', 'Spec', 'conformance', 'sslog_output.py')
     for name, files in OUTPUTS.items():
         d = os.path.join(HERE, name)
+        target = 'input' if os.path.isdir(os.path.join(d, 'input')) else 'input.sslog'
         for file in files:
             stem, ext = file.rsplit('.', 1)
             args = ['--format', ext]
             if stem.startswith('window-'):
                 args += ['--resolution', stem[len('window-'):]]
-            p = subprocess.run([sys.executable, output] + args + ['input.sslog'], cwd=d, capture_output=True, check=True)
+            p = subprocess.run([sys.executable, output] + args + [target], cwd=d, capture_output=True, check=True)
             with open(os.path.join(d, file), 'wb') as f:
                 f.write(p.stdout)
     shutil.rmtree(work, ignore_errors=True)
@@ -282,6 +284,123 @@ def streams(damaged):
     # at the end (a duplicate, skipped).
     second = segs[1][:30] + bytes([segs[1][30] ^ 0x01]) + segs[1][31:]
     damaged('export-stream-damaged', segs[0] + second + segs[2] + segs[0])
+
+
+def rollup_header(seq, ctime, window, source, first, last, length=72, incompat=1):
+    """A rollup tier header (Spec/FORMAT.md 4.1): feature bit 0 and the tier's fields."""
+    h = bytes([0x89, 0x53, 0x53, 0x4C, 0x0D, 0x0A, 0x1A, 0x0A]) + struct.pack('<HHIIQq', 1, length, incompat, 0, seq, ctime)
+    h += struct.pack('<QQQQ', window, source, first, last)[:length - 40] + bytes(max(0, length - 72))
+    return h[:length - 4] + struct.pack('<I', zlib.crc32(h[:length - 4]))
+
+
+def segment_name(seq, window=0):
+    units = [('d', 86400000), ('h', 3600000), ('m', 60000), ('s', 1000), ('ms', 1)]
+    tier = '' if window == 0 else next('%d%s-' % (window // size, unit) for unit, size in units if window % size == 0)
+    return 'sockstat-%s%020d.sslog' % (tier, seq)
+
+
+def tiers(convert, work):
+    """Rollup tiers (Spec/FORMAT.md 4.1, 10.4): a recorder's directory after its
+    oldest segments were rolled up into a 1 min tier and the oldest of those into
+    a 1 h tier, made as a recorder's rollups make them: the source segments
+    decoded with --resolution, the events encoded, the header made a rollup
+    header holding exactly those sources (here, by Python)."""
+    src = os.path.join(work, 'tiers')
+    os.makedirs(src)
+    with open(os.path.join(src, 'workload.jsonl'), 'w') as f:
+        f.write(workload(2, 9))
+    code, _, err = run(convert, ['encode', '--input', 'workload.jsonl', '--output', 'raw', '--max-segment-bytes', '8192'], src)
+    assert code == 0, err
+    raw = {n: open(os.path.join(src, 'raw', segment_name(n)), 'rb').read() for n in range(1, len(os.listdir(os.path.join(src, 'raw'))) + 1)}
+    made = [0]
+
+    def rollup(sources, source_window, window, seq, flush_seconds):
+        """The tier segment `seq` of `window` holding `sources` (name -> bytes) of the source tier."""
+        made[0] += 1
+        d = os.path.join(src, 'rollup-%d' % made[0])
+        os.makedirs(d)
+        paths = []
+        for name, data in sources:
+            paths.append(os.path.join(d, name))
+            with open(paths[-1], 'wb') as f:
+                f.write(data)
+        code, out, err = run(convert, ['decode', '--resolution', '%dms' % window] + paths, d)
+        assert code == 0, err
+        with open(os.path.join(d, 'windows.jsonl'), 'wb') as f:
+            f.write(out)
+        # The encoder numbers its segments after the highest present: a header-only
+        # segment seq - 1 makes the one written carry seq (in its blocks too).
+        os.makedirs(os.path.join(d, 'out'))
+        if seq > 1:
+            with open(os.path.join(d, 'out', segment_name(seq - 1)), 'wb') as f:
+                f.write(header(seq - 1, 0))
+        code, _, err = run(convert, ['encode', '--input', 'windows.jsonl', '--output', 'out', '--max-segment-bytes', '16777216',
+                                     '--flush-interval', str(flush_seconds)], d)
+        assert code == 0, err
+        data = open(os.path.join(d, 'out', segment_name(seq)), 'rb').read()
+        assert sorted(os.listdir(os.path.join(d, 'out'))) == sorted({segment_name(seq), segment_name(max(seq - 1, 1))})
+        assert data[20:28] == struct.pack('<Q', seq)
+        numbers = [struct.unpack_from('<Q', b, 20)[0] for _, b in sources]
+        (ctime,) = struct.unpack_from('<q', data, 28)
+        return rollup_header(seq, ctime, window, source_window, min(numbers), max(numbers)) + data[40:]
+
+    n = len(raw)
+    assert n >= 40, n
+    kept_raw = 2                       # the newest recorded segments stay as they are
+    groups = [list(range(i, min(i + 8, n - kept_raw + 1))) for i in range(1, n - kept_raw + 1, 8)]
+    minutes = {j: rollup([(segment_name(k), raw[k]) for k in g], 0, 60000, j, 86400) for j, g in enumerate(groups, 1)}
+    hour_groups = [[1, 2], [3, 4]]
+    hours = {j: rollup([(segment_name(k, 60000), minutes[k]) for k in g], 60000, 3600000, j, 1000000)
+             for j, g in enumerate(hour_groups, 1)}
+    assert len(minutes) > 5
+    remaining = {}
+    for j, data in hours.items():
+        remaining[segment_name(j, 3600000)] = data
+    for j, data in minutes.items():
+        if j > 4:
+            remaining[segment_name(j, 60000)] = data
+    for k in range(n - kept_raw + 1, n + 1):
+        remaining[segment_name(k)] = raw[k]
+
+    def directory(case, files):
+        d = os.path.join(HERE, case, 'input')
+        os.makedirs(d)
+        for name, data in files.items():
+            with open(os.path.join(d, name), 'wb') as f:
+                f.write(data)
+
+    directory('tiered-directory', remaining)
+    # Cut mid-rollup: a recorder stopped after writing a tier segment and before
+    # deleting its sources: 1 min segment 4 (held by 1 h segment 2) and the last
+    # rolled-up recorded segment (held by the newest 1 min segment) are still there.
+    cut = dict(remaining)
+    cut[segment_name(4, 60000)] = minutes[4]
+    cut[segment_name(n - kept_raw)] = raw[n - kept_raw]
+    directory('tiered-mid-rollup', cut)
+    # The same as one export stream (Spec/FORMAT.md 16), in directory order:
+    # the held pieces are skipped there too.
+    order = sorted(cut, key=lambda name: (-(60000 if '-1m-' in name else 3600000 if '-1h-' in name else 0), name))
+    d = os.path.join(HERE, 'tiered-stream')
+    os.makedirs(d)
+    with open(os.path.join(d, 'input.sslog'), 'wb') as f:
+        f.write(b''.join(cut[name] for name in order))
+    # A tier segment whose header is damaged: its key comes from its name, so it
+    # is still read in its place (after the 1 h tier, first of the 1 min tier).
+    damaged_header = dict(remaining)
+    first_minute = segment_name(5, 60000)
+    data = damaged_header[first_minute]
+    damaged_header[first_minute] = data[:30] + bytes([data[30] ^ 0x01]) + data[31:]
+    directory('tiered-damaged-header', damaged_header)
+    # Bit 0 with fields that break the rules (or no room for them): refused.
+    body = minutes[1][72:]
+    (ctime,) = struct.unpack_from('<q', minutes[1], 28)
+    directory('rollup-header-invalid', {
+        segment_name(1, 60000): rollup_header(1, ctime, 60000, 60000, 1, 4) + body,        # source window not below R
+        segment_name(2, 60000): rollup_header(1, ctime, 60000, 0, 5, 4) + body,            # first source after last
+        segment_name(3, 60000): rollup_header(1, ctime, 0, 0, 1, 4) + body,                # window 0
+        segment_name(4, 60000): rollup_header(1, ctime, 366 * 86400000 + 1, 0, 1, 4) + body,  # window past 366 days
+        segment_name(5, 60000): rollup_header(1, ctime, 60000, 0, 1, 4, length=40) + body,  # bit 0, n = 40
+    })
 
 
 def record_expected(convert, d):
@@ -306,6 +425,8 @@ OUTPUTS = {
     'extreme-values': ['format.csv', 'format.tsv', 'window-1d.jsonl', 'window-1ms.jsonl'],
     'windows-and-overflow': ['format.csv', 'window-1s.jsonl', 'window-1s.csv', 'window-1s.tsv', 'window-1000ms.jsonl'],
     'several-blocks': ['format.csv', 'window-10s.jsonl', 'window-1m.csv'],
+    # Across tiers: a resolution finer than a tier's is given at the tier's.
+    'tiered-directory': ['window-10s.jsonl', 'window-1m.jsonl', 'window-1h.jsonl', 'window-1d.csv'],
 }
 
 

@@ -132,6 +132,32 @@ public struct BucketFigures: Sendable {
     public var totals: TrafficTotals { labels.reduce(into: TrafficTotals()) { $0.add($1.totals) } }
 }
 
+/// A stretch of a summary's input read at one resolution: consecutive
+/// segments (in reading order) of one rollup tier, or of recorded events.
+public struct ResolutionPeriod: Hashable, Sendable {
+    /// The tier's window, milliseconds; 0 for events as recorded.
+    public var window: Int64
+    /// The earliest `t` of its events (in the range), Unix ms.
+    public internal(set) var firstTime: Int64
+    /// The latest `t + d` of its events, Unix ms.
+    public internal(set) var endTime: Int64
+    /// Its events.
+    public internal(set) var events = 0
+    /// The shortest positive `d` of its events (with the longest, what "as
+    /// recorded" was: 100 ms for a phone); nil when none had one.
+    public internal(set) var shortestDuration: Int64?
+    /// The longest positive `d` of its events; nil when none had one.
+    public internal(set) var longestDuration: Int64?
+
+    /// For people: `1 h`, `1 min`, `as recorded (100 ms)`, `as recorded (100 ms to 10 s)`.
+    public var resolutionText: String {
+        guard window == 0 else { return HumanUnits.window(window) }
+        guard let shortest = shortestDuration, let longest = longestDuration else { return "as recorded" }
+        return shortest == longest ? "as recorded (\(HumanUnits.window(shortest)))"
+            : "as recorded (\(HumanUnits.window(shortest)) to \(HumanUnits.window(longest)))"
+    }
+}
+
 /// What a summary found: a snapshot of a `TrafficSummary`.
 public struct SummaryFigures: Sendable {
     /// The options it was made with.
@@ -148,6 +174,10 @@ public struct SummaryFigures: Sendable {
     public internal(set) var gaps: GapFigures
     /// The buckets holding events, in time order; empty for `.total`.
     public internal(set) var buckets: [BucketFigures] = []
+    /// Which resolution each period of the input has, in reading order
+    /// (for a directory with rollup tiers: coarse tiers first, which is
+    /// time order); only periods with events in the range.
+    public internal(set) var resolutions: [ResolutionPeriod] = []
 
     /// All labels together.
     public var totals: TrafficTotals { labels.reduce(into: TrafficTotals()) { $0.add($1.totals) } }

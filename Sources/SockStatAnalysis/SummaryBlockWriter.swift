@@ -12,6 +12,11 @@ public struct SummaryBlockWriter: DecodedBlockWriter, Sendable {
         summary = TrafficSummary(options: options)
     }
 
+    /// Tells `summary` the tier of the segment whose blocks come next.
+    public mutating func beginSegment(window: Int64) {
+        summary.beginSegment(window: window)
+    }
+
     /// Adds the events of `block` in `range` to `summary`; `output` is not touched.
     ///
     /// - Returns: how many events were in `range`.

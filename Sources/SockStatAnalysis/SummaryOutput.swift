@@ -38,8 +38,9 @@ public enum SummaryText: Sendable {
     /// The text: per label tx, rx, total, share, cellular part, peak and
     /// p95 rate (sent and received together) and seconds active, largest
     /// total first, a line for all labels, then a footer (time covered,
-    /// events, gaps, damage skipped). With buckets, such a table per bucket
-    /// first. Bytes in binary units, or exact integers when `exactBytes`.
+    /// resolution of each period, events, gaps, damage skipped). With
+    /// buckets, such a table per bucket first. Bytes in binary units, or
+    /// exact integers when `exactBytes`.
     /// A label or name longer than 40 characters is cut to 39 and `…`
     /// (`SummaryJSON` has it whole).
     public static func render(_ figures: SummaryFigures, context: SummaryContext, exactBytes: Bool = false) -> String {
@@ -115,6 +116,14 @@ public enum SummaryText: Sendable {
             let length = end >= first ? ByteTotal(UInt64(bitPattern: end &- first)) : ByteTotal()
             lines.append(("time covered", "\(ISOTime.format(first)) to \(ISOTime.format(end)) (\(HumanUnits.duration(length)))"))
         }
+        // One period is the time covered: its resolution alone says it.
+        if figures.resolutions.count == 1 {
+            lines.append(("resolution", figures.resolutions[0].resolutionText))
+        } else if !figures.resolutions.isEmpty {
+            lines.append(("resolution", figures.resolutions.map {
+                "\($0.resolutionText) from \(ISOTime.format($0.firstTime)) to \(ISOTime.format($0.endTime))"
+            }.joined(separator: ", ")))
+        }
         lines.append(("events", String(figures.events)))
         let gaps = figures.gaps
         var gapLine = "\(gaps.count) longer than \(HumanUnits.duration(ByteTotal(UInt64(max(gaps.threshold, 0)))))"
@@ -159,6 +168,14 @@ public enum SummaryJSON: Sendable {
             raw((index > 0 ? "," : "") + #"{"start":\#(gap.start),"end":\#(gap.end),"length_ms":\#(gap.length)}"#)
         }
         raw("]}")
+        raw(#","resolutions":["#)
+        for (index, period) in figures.resolutions.enumerated() {
+            raw((index > 0 ? "," : "") + #"{"window_ms":\#(period.window),"first_t":\#(period.firstTime),"end_t":\#(period.endTime)"#)
+            raw(#","events":\#(period.events),"shortest_d":"#); time(period.shortestDuration)
+            raw(#","longest_d":"#); time(period.longestDuration)
+            raw("}")
+        }
+        raw("]")
         raw(#","totals":"#); totals(figures.totals, to: &out)
         raw(#","labels":"#); labels(figures.labels, names: context.names, to: &out)
         raw(#","buckets":["#)

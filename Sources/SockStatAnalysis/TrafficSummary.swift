@@ -36,6 +36,10 @@ public struct SummaryOptions: Hashable, Sendable {
 /// in bounded histograms, `RateDistribution`); with buckets it grows with the
 /// buckets that hold events and the labels each of them saw.
 ///
+/// Rates come from events of at most 1 s (`d` ≤ 1000): a rollup tier's
+/// event, a minute or an hour summed, says how many bytes moved in it but
+/// not at what rate, so it counts in the totals only.
+///
 /// 1 s windows are formed in reading order: per label, consecutive events
 /// with `t` in the same UTC second add up into one window, which closes when
 /// an event of that label falls in another second. For input in time order
@@ -68,6 +72,9 @@ public struct TrafficSummary: Sendable {
     private var endTime: Int64?
     private var latestEnd: Int64?
     private var gaps: GapFigures
+    /// The tier of the segment being read (`beginSegment(window:)`), and the periods so far.
+    private var segmentWindow: Int64 = 0
+    private var resolutions: [ResolutionPeriod] = []
 
     // Buckets, in order of first appearance; the last one used is cached.
     private var buckets: [BucketFigures] = []
@@ -96,6 +103,12 @@ public struct TrafficSummary: Sendable {
         gaps = GapFigures(threshold: options.gapThreshold)
     }
 
+    /// Says that the blocks added next come from a segment of the tier with
+    /// `window` (0: recorded events), for `SummaryFigures.resolutions`.
+    public mutating func beginSegment(window: Int64) {
+        segmentWindow = window
+    }
+
     /// Adds the events of `block` whose `t` is in `range`.
     ///
     /// - Returns: how many events were in `range`.
@@ -115,17 +128,28 @@ public struct TrafficSummary: Sendable {
         let everything = range.isEverything
         let bucketing = options.bucketSize != .total
         var counted = 0
+        // The block's part of its resolution period.
+        var blockFirst = Int64.max, blockEnd = Int64.min, shortest = Int64.max, longest: Int64 = 0
         overall.withUnsafeMutableBufferPointer { overall in
             windows.withUnsafeMutableBufferPointer { windows in
                 for event in 0..<block.eventCount {
                     let time = block.time(at: event)
                     if !everything && !range.contains(time) { continue }
                     counted += 1
-                    noteTime(time, duration: block.duration(at: event))
+                    let duration = block.duration(at: event)
+                    noteTime(time, duration: duration)
+                    blockFirst = min(blockFirst, time)
+                    blockEnd = max(blockEnd, time.addingClamped(max(duration, 0)))
+                    if duration > 0 {
+                        shortest = min(shortest, duration)
+                        longest = max(longest, duration)
+                    }
                     let bucket = bucketing ? bucketIndex(of: time) : -1
                     if bucket >= 0 { buckets[bucket].events += 1 }
                     let cellular = block.isCellular(at: event)
                     let second = time.flooredDivision(by: 1000)
+                    // A rollup tier's event (longer than a rate window) has totals, not a rate.
+                    let feedsRates = duration <= 1000
                     for entry in block.entries(of: event) {
                         let label = slotLabels[block.slot(ofEntry: entry)]
                         let tx = block.tx(ofEntry: entry)
@@ -136,7 +160,7 @@ public struct TrafficSummary: Sendable {
                             labelInBucket = index(of: label, in: bucket)
                             buckets[bucket].labels[labelInBucket].add(tx: tx, rx: rx, cellular: cellular)
                         }
-                        guard tx | rx != 0 else { continue }
+                        guard tx | rx != 0, feedsRates else { continue }
                         if !windows[label].isOpen || windows[label].second != second {
                             Self.close(&windows[label], into: &overall[label], buckets: &buckets)
                             windows[label] = OpenWindow(second: second, bucket: bucket, labelInBucket: labelInBucket, isOpen: true)
@@ -148,6 +172,19 @@ public struct TrafficSummary: Sendable {
             }
         }
         events += counted
+        if counted > 0 {
+            if resolutions.last?.window != segmentWindow {
+                resolutions.append(ResolutionPeriod(window: segmentWindow, firstTime: blockFirst, endTime: blockEnd))
+            }
+            let last = resolutions.count - 1
+            resolutions[last].firstTime = min(resolutions[last].firstTime, blockFirst)
+            resolutions[last].endTime = max(resolutions[last].endTime, blockEnd)
+            resolutions[last].events += counted
+            if longest > 0 {
+                resolutions[last].shortestDuration = min(resolutions[last].shortestDuration ?? .max, shortest)
+                resolutions[last].longestDuration = max(resolutions[last].longestDuration ?? 0, longest)
+            }
+        }
         return counted
     }
 
@@ -161,6 +198,7 @@ public struct TrafficSummary: Sendable {
         figures.events = copy.events
         figures.firstTime = copy.firstTime
         figures.endTime = copy.endTime
+        figures.resolutions = copy.resolutions
         // A label is listed where it had an entry (even of 0 bytes), not
         // merely because a block defined it.
         figures.labels = Self.ordered(copy.overall.filter(\.appeared))

@@ -47,6 +47,16 @@ public enum HumanUnits: Sendable {
         return "\(minutes)m \(two(seconds % 60))s"
     }
 
+    /// A window length as a whole number of the largest unit that divides
+    /// it: `1 h`, `1 min`, `90 s`, `1500 ms`, `7 d` (a tier's resolution).
+    public static func window(_ milliseconds: Int64) -> String {
+        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)] as [(String, Int64)]
+        where milliseconds >= size && milliseconds % size == 0 {
+            return "\(milliseconds / size) \(unit)"
+        }
+        return "\(milliseconds) ms"
+    }
+
     /// `value` rounded to `decimals` places (no exponent; non-negative values).
     public static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite, value >= 0 else { return value.isNaN ? "0" : "\(value)" }

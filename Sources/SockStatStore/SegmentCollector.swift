@@ -215,15 +215,7 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
     public mutating func read(_ inputs: [SegmentInput], to output: OutputBuffer, notes: (CollectionNote) -> Void) throws -> Bool {
         // What rollups hold is known from the headers before anything is
         // read, so that a held segment is skipped wherever it comes.
-        for input in inputs {
-            switch input {
-            case .file(let path), .prefix(let path, _):
-                if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes) {
-                    noteHoldings(of: prefix, path: path, keyPath: path)
-                }
-            case .standardInput: break
-            }
-        }
+        noteHoldings(of: inputs)
         for input in inputs {
             let bytes: [UInt8]
             do {
@@ -281,6 +273,23 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
         try read(bytes, path: path, keyPath: path, resuming: resuming, growing: growing, to: output, notes: notes)
     }
 
+    /// Notes which segments the rollup segments among `inputs` hold (from
+    /// their headers; standard input's pieces are noted when it is read),
+    /// so that a held segment is skipped even when read before its holder:
+    /// a caller reading the inputs of one run one at a time calls this
+    /// with all of them first.
+    public mutating func noteHoldings(of inputs: [SegmentInput]) {
+        for input in inputs {
+            switch input {
+            case .file(let path), .prefix(let path, _):
+                if let prefix = try? FileIO.readPrefix(path, count: FormatLimits.maxHeaderBytes) {
+                    noteHoldings(of: prefix, path: path, keyPath: path)
+                }
+            case .standardInput: break
+            }
+        }
+    }
+
     /// Notes what the segment starting with `header` holds, if it is a rollup.
     private mutating func noteHoldings(of header: [UInt8], path: String, keyPath: String) {
         if let rollup = header.withUnsafeBytes({ SegmentHeader.intactKey($0) })?.rollup {
@@ -310,8 +319,11 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
         let stops = stopsAtFirstLoss
         var damageNotes: [CollectionNote] = []
         let outcome: SegmentDecoder<Writer>.Outcome
+        // The tier a damaged header no longer says, from the file's name.
+        let namedWindow = FilePath(path).lastComponent.flatMap({ SegmentName.parse($0.string) })?.window ?? 0
         do {
-            outcome = try decoder.decode(bytes, resuming: resuming, growing: growing, range: range, to: output) { damage in
+            outcome = try decoder.decode(bytes, resuming: resuming, growing: growing, range: range, namedWindow: namedWindow,
+                                         to: output) { damage in
                 damageNotes.append(CollectionNote(.damage, path: path, damage.description))
                 notes(damageNotes[damageNotes.count - 1])
                 return !stops

@@ -68,15 +68,21 @@ public struct SegmentDecoder<Writer: DecodedBlockWriter> {
     /// - Throws: `SegmentError` when the bytes are not a readable segment
     ///   (or have grown past the largest one a reader accepts); rethrows
     ///   what `output`'s sink throws.
+    ///
+    /// A segment read from the start (not `resuming`) is announced to the
+    /// writer first (`DecodedBlockWriter.beginSegment(window:)`) with its
+    /// header's tier window, 0 for recorded events, or `namedWindow` (the
+    /// window of its file's name) when the header is damaged.
     @inlinable
     public mutating func decode(_ bytes: [UInt8], resuming resumption: SegmentReader.Resumption?, growing: Bool,
-                                range: TimeRange = TimeRange(), to output: OutputBuffer,
+                                range: TimeRange = TimeRange(), namedWindow: Int64 = 0, to output: OutputBuffer,
                                 onDamage: (Damage) -> Bool) throws -> Outcome {
         var reader: SegmentReader
         if let resumption {
             reader = try SegmentReader(bytes: bytes, resuming: resumption)
         } else {
             reader = try SegmentReader(bytes: bytes)
+            writer.beginSegment(window: reader.header.map { $0.rollup?.window ?? 0 } ?? namedWindow)
         }
         var outcome = Outcome()
         outcome.header = reader.header

@@ -45,6 +45,8 @@ struct RollupHoldings {
     /// Notes that the segment at `path` (in the directory of `keyPath`) holds what `rollup` says.
     mutating func add(_ rollup: RollupTier, path: String, keyPath: String) {
         let tier = Tier(directory: SegmentKey.directory(of: keyPath), window: rollup.sourceWindow)
+        // Noted once however often its header is looked at.
+        guard holders[tier]?.contains(where: { $0.path == path }) != true else { return }
         holders[tier, default: []].append((rollup.sources, path))
     }
 

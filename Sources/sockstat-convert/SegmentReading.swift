@@ -79,6 +79,8 @@ enum SegmentReading {
     static func read<Writer>(_ inputs: [SegmentInput], with collector: inout SegmentCollector<Writer>,
                              to output: OutputBuffer, showsProgress: Bool = true,
                              observe: (CollectionNote) -> Void = { _ in }) throws -> Bool {
+        // Read one at a time below: what rollups hold is known from all of them first.
+        collector.noteHoldings(of: inputs)
         let finished = try forEach(inputs, showsProgress: showsProgress) { input, notes in
             try collector.read([input], to: output, notes: { note in
                 notes(note)

@@ -5,8 +5,11 @@ A separate session wrote this from the Spec without reading the Swift sources,
 to check that the Spec suffices; it was then updated where the Spec was
 clarified (bad-magic offset, torn-tail length rule, directory order and
 duplicates, section 10.4) and when the frame gained its header check
-(section 5, 2026-12-01), and to read export streams (section 16: several
-segments back to back in one file or on standard input). FixtureTests runs it over every fixture and
+(section 5, 2026-12-01), to read export streams (section 16: several
+segments back to back in one file or on standard input), and for rollup
+tiers (section 4.1: incompatible feature bit 0; section 10.4: keys of a
+window and a sequence number, coarse tiers first, held segments skipped;
+section 11: tier names). FixtureTests runs it over every fixture and
 requires the same stdout and exit code as sockstat-convert.
 
 Usage: python3 sslog_decode.py [--strict] PATH...   (PATH: a segment file, a stream, a directory, or -)
@@ -22,6 +25,90 @@ MAX_STORED = 4259840
 MAX_PAYLOAD = 4194304
 MAX_FILE = 1 << 26
 MASK64 = (1 << 64) - 1
+ROLLUP = 1                 # incompatible feature bit 0 (Spec 4, 4.1)
+MAX_WINDOW = 31622400000   # 366 days (Spec 4.1)
+WINDOW_UNITS = [("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1)]
+
+
+def window_text(r):
+    """A tier window's text in names (Spec 11): the largest unit that divides it."""
+    for unit, size in WINDOW_UNITS:
+        if r % size == 0:
+            return "%d%s" % (r // size, unit)
+
+
+def window_of_text(text):
+    """The window a name's text spells, or None when it is not exactly a window's text."""
+    for unit, size in sorted(WINDOW_UNITS, key=lambda u: -len(u[0])):
+        digits = text[:-len(unit)]
+        if text.endswith(unit) and digits and all(c in "0123456789" for c in digits) and digits[0] != "0":
+            r = int(digits) * size
+            if 1 <= r <= MAX_WINDOW and window_text(r) == text:
+                return r
+            return None
+    return None
+
+
+def name_key(name):
+    """(window, sequence) from a segment's file name (Spec 10.4 rule 2), or None."""
+    if not (name.startswith("sockstat-") and name.endswith(".sslog")):
+        return None
+    mid = name[len("sockstat-"):-len(".sslog")]
+    digits = mid[-20:]
+    if len(digits) != 20 or not all(c in "0123456789" for c in digits) or int(digits) > MASK64:
+        return None
+    if len(mid) == 20:
+        return 0, int(digits)
+    if len(mid) > 21 and mid[-21] == "-":
+        r = window_of_text(mid[:-21])
+        if r is not None:
+            return r, int(digits)
+    return None
+
+
+def tier_fields(data, n):
+    """(window, source window, first, last) of a rollup header of n bytes, or None when invalid (Spec 4.1)."""
+    if n < 72:
+        return None
+    r, src, first, last = struct.unpack_from("<QQQQ", data, 36)
+    if not 1 <= r <= MAX_WINDOW or src >= r or first > last:
+        return None
+    return r, src, first, last
+
+
+def intact_header(data):
+    """Whether data starts with an intact header (Spec 10.4 rule 1): its length n, else None."""
+    if len(data) < 40 or data[:8] != MAGIC:
+        return None
+    n = struct.unpack_from("<H", data, 10)[0]
+    if n < 40 or n > 4096 or n > len(data):
+        return None
+    if zlib.crc32(data[:n - 4]) != struct.unpack_from("<I", data, n - 4)[0]:
+        return None
+    return n
+
+
+def intact_tier(data):
+    """The tier fields of an intact version 1 header with bit 0 and valid fields, else None."""
+    n = intact_header(data)
+    if n is None:
+        return None
+    version, _, incompat = struct.unpack_from("<HHI", data, 8)
+    if version != 1 or not incompat & ROLLUP:
+        return None
+    return tier_fields(data, n)
+
+
+def file_key(data, name):
+    """A file's key (window, sequence), Spec 10.4: from an intact header, else from its name, else None."""
+    if data is not None and intact_header(data) is not None:
+        tier = intact_tier(data)
+        return (tier[0] if tier else 0), struct.unpack_from("<Q", data, 20)[0]
+    return name_key(name) if name is not None else None
+
+
+def describe(window, seq):
+    return "segment %d" % seq if window == 0 else "%s segment %d" % (window_text(window), seq)
 
 
 class Damage(Exception):
@@ -190,10 +277,15 @@ class Reader:
         if version != 1:
             return "version", version
         incompat = struct.unpack_from("<I", data, 12)[0]
-        if incompat != 0:
-            return "features", incompat
+        if incompat & ~ROLLUP:
+            return "features", incompat & ~ROLLUP
         seq = struct.unpack_from("<Q", data, 20)[0]
-        return "ok", (n, seq)
+        tier = None
+        if incompat & ROLLUP:
+            tier = tier_fields(data, n)
+            if tier is None:
+                return "tier", None
+        return "ok", (n, seq, tier)
 
     @staticmethod
     def frame_valid(data, pos):
@@ -337,19 +429,21 @@ class Reader:
         if kind == "features":
             self.damage(path, 12, "unsupported incompatible features 0x%x" % info)
             return
+        if kind == "tier":
+            self.damage(path, 36, "invalid rollup tier header")
+            return
         if kind == "damaged":
             self.damage(path, 0, info, min(40, size))
             pos = 40
             seq = None
         else:
-            pos, seq = info
-            # A sequence number names a segment within its directory (Spec 10.4).
-            scope_path = path if scope_path is None else scope_path
-            scope = "-" if scope_path == "-" else os.path.normpath(os.path.dirname(scope_path))
-            if (scope, seq) in self.seen:
-                self.damage(path, 0, "segment %d already read from %s" % (seq, self.seen[(scope, seq)]))
+            pos, seq, tier = info
+            # A key names a segment within its directory (Spec 10.4).
+            key = (scope_of(path if scope_path is None else scope_path), tier[0] if tier else 0, seq)
+            if key in self.seen:
+                self.damage(path, 0, "%s already read from %s" % (describe(key[1], seq), self.seen[key]))
                 return
-            self.seen[(scope, seq)] = path
+            self.seen[key] = path
         last_idx = None
         while pos < size:
             fend = self.frame_valid(data, pos)
@@ -395,14 +489,13 @@ class Reader:
     @staticmethod
     def intact_header_at(data, off):
         """Whether an intact segment header (Spec 10.4) starts at data[off]."""
-        if data[off:off + 8] != MAGIC or len(data) - off < 40:
-            return False
-        n = struct.unpack_from("<H", data, off + 10)[0]
-        if n < 40 or n > 4096 or off + n > len(data):
-            return False
-        return zlib.crc32(data[off:off + n - 4]) == struct.unpack_from("<I", data, off + n - 4)[0]
+        return data[off:off + 8] == MAGIC and intact_header(data[off:off + 4096]) is not None
 
-    def read_stream(self, path):
+    def read_error(self, path, error):
+        self.damage(path, 0, "cannot read (%s)" % error)
+
+    # --- the run: every input's segments listed first, for held segments (Spec 10.4) ---
+    def stream_units(self, path):
         """A file or standard input: one segment, or several back to back (Spec 16)."""
         try:
             if path == "-":
@@ -411,11 +504,9 @@ class Reader:
                 with open(path, "rb") as f:
                     data = f.read(MAX_FILE + 1)
         except OSError as e:
-            self.damage(path, 0, "cannot read (%s)" % e)
-            return
+            return [(self.read_error, (path, e))]
         if len(data) > MAX_FILE:
-            self.read_segment(path, data)  # refused as too large
-            return
+            return [(self.read_segment, (path, data))]  # refused as too large
         starts = [0]
         off = data.find(MAGIC, 1)
         while off != -1:
@@ -425,17 +516,20 @@ class Reader:
             else:
                 off = data.find(MAGIC, off + 1)
         ends = starts[1:] + [len(data)]
+        units = []
         for start, end in zip(starts, ends):
             name = path if start == 0 else "%s at byte %d" % (path, start)
             piece = data if len(starts) == 1 else data[start:end]
-            self.read_segment(name, piece, scope_path=path)
+            # Only a whole file's name (or its first piece's) can give a key.
+            base = os.path.basename(path) if start == 0 and path != "-" else None
+            units.append((self.read_unit, (name, piece, path, base)))
+        return units
 
-    def read_dir(self, path):
+    def dir_units(self, path):
         try:
             names = sorted(os.listdir(path))
         except OSError as e:
-            self.damage(path, 0, "cannot list directory (%s)" % e)
-            return
+            return [(self.damage, (path, 0, "cannot list directory (%s)" % e))]
         items = []
         for name in names:
             if not name.endswith(".sslog") or name.startswith("."):
@@ -448,25 +542,48 @@ class Reader:
                     data = f.read(MAX_FILE + 1)
             except OSError:
                 data = None
-            header = self.parse_header(data) if data is not None and len(data) <= MAX_FILE else ("empty", 0)
-            key = None
-            if header[0] in ("ok",):
-                key = header[1][1]
-            elif header[0] in ("version", "features"):
-                key = struct.unpack_from("<Q", data, 20)[0]
-            else:
-                stem = name[:-len(".sslog")]
-                digits = stem[9:]
-                if stem.startswith("sockstat-") and len(digits) == 20 and digits.isdigit() and digits.isascii():
-                    key = int(digits)
-            grp = 0 if key is not None else 1
-            items.append(((grp, key if key is not None else 0, name.encode("utf-8", "surrogateescape")), full, data, header, key))
+            key = file_key(data, name)
+            # Longer windows first, the recorded events (window 0) last; then
+            # sequence; then name bytes; files without a key after all others.
+            order = (0, -key[0], key[1]) if key is not None else (1, 0, 0)
+            items.append((order + (name.encode("utf-8", "surrogateescape"),), full, data, name))
         items.sort(key=lambda x: x[0])
-        for _, full, data, header, key in items:
-            if data is None:
-                self.read_segment(full)
-            else:
-                self.read_segment(full, data, header)
+        return [(self.read_unit, (full, data, full, name)) for _, full, data, name in items]
+
+    def read_unit(self, name, data, scope_path, base):
+        """One segment of the run, unless a tier segment of the run holds it (Spec 10.4)."""
+        if data is None:
+            self.read_segment(name)
+            return
+        if len(data) <= MAX_FILE:
+            key = file_key(data, base)
+            if key is not None:
+                scope = scope_of(scope_path)
+                for hscope, src, first, last, holder in self.holdings:
+                    if hscope == scope and src == key[0] and first <= key[1] <= last and holder != name:
+                        # Not damage: its events are in the holder (exit status unaffected).
+                        sys.stderr.write("%s: %s is already rolled up into %s; skipped\n" % (name, describe(*key), holder))
+                        return
+        self.read_segment(name, data, scope_path=scope_path)
+
+    def run(self, paths):
+        units = []
+        for p in paths:
+            units += self.dir_units(p) if os.path.isdir(p) else self.stream_units(p)
+        # What the tier headers of the run hold, known before anything is read.
+        self.holdings = []
+        for fn, args in units:
+            if fn == self.read_unit and args[1] is not None and len(args[1]) <= MAX_FILE:
+                tier = intact_tier(args[1])
+                if tier is not None:
+                    self.holdings.append((scope_of(args[2]), tier[1], tier[2], tier[3], args[0]))
+        for fn, args in units:
+            fn(*args)
+
+
+def scope_of(path):
+    """The directory a key is in (Spec 10.4): the normalized directory part; standard input its own."""
+    return "-" if path == "-" else os.path.normpath(os.path.dirname(path))
 
 
 def main(argv):
@@ -482,11 +599,7 @@ def main(argv):
         return 2
     r = Reader(strict)
     try:
-        for p in paths:
-            if os.path.isdir(p):
-                r.read_dir(p)
-            else:
-                r.read_stream(p)
+        r.run(paths)
     except StrictStop:
         sys.stdout.flush()
         return 2

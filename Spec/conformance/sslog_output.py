@@ -90,6 +90,12 @@ class Windows:
         return start, self.r
 
     def __call__(self, t, d, cell, stats):
+        if d > self.r:
+            # Already coarser than asked (a tier's event): ends the run, written unchanged.
+            self.close()
+            self.current = None
+            self.sink(t, d, cell, stats)
+            return
         w = self.window(t)
         if self.current is not None and w[0] != self.current[0]:
             self.close()

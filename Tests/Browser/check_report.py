@@ -14,7 +14,8 @@ the way a person would see it.
 - a window of at most ten minutes shows 100 ms events, one of about twenty
   minutes 1 s sums;
 - screenshots (overview, 1 s, 100 ms) are not blank: many distinct colours
-  and a good share of non-white pixels.
+  and a good share of non-white pixels;
+- the footer shows each --footer-contains text (footer.png is its screenshot).
 
 Prints one JSON object with what it measured (first-contentful-paint, the
 ranges, pixel counts); exits 1 with the reasons on stderr when a check fails,
@@ -97,6 +98,8 @@ def main():
     parser.add_argument('--expected', required=True, help='JSON object with the expected "labels" totals')
     parser.add_argument('--screenshots', required=True, help='directory for overview.png, seconds.png, events.png')
     parser.add_argument('--timeout', type=float, default=60)
+    parser.add_argument('--footer-contains', action='append', default=[],
+                        help='text the footer must show (repeatable); a footer.png screenshot is kept')
     args = parser.parse_args()
 
     try:
@@ -209,6 +212,15 @@ def main():
             if got[2] != resolution:
                 failures.append('a %d min window shows resolution %r ms, expected %d' % (span // 60_000, got[2], resolution))
             shoot(name)
+
+        # The footer as shown (its resolution line for rollup tiers), and a screenshot of it.
+        footer = driver.find_element(By.ID, 'footer')
+        driver.execute_script('arguments[0].scrollIntoView()', footer)
+        result['footer'] = footer.text
+        driver.save_screenshot(os.path.join(args.screenshots, 'footer.png'))
+        for text in args.footer_contains:
+            if text not in footer.text:
+                failures.append('the footer does not show %r: %r' % (text, footer.text))
 
         # Nothing but the page itself was requested.
         for entry in driver.get_log('performance'):

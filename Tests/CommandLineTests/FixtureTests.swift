@@ -66,6 +66,42 @@ struct FixtureTests {
         }
     }
 
+    /// The rollup tier cases (Spec/FORMAT.md 4.1, 10.4): `tiered-directory`
+    /// reads as the whole history in time order, coarse tiers first; cut
+    /// mid-rollup, as a stream, or with a tier header damaged it gives the
+    /// same events (held segments skipped with a note, exit status unaffected).
+    @Test(arguments: ["tiered-directory", "tiered-mid-rollup", "tiered-stream", "tiered-damaged-header"])
+    func tierCasesGiveTheWholeHistoryOnce(_ name: String) throws {
+        let directory = Tool.fixtures.appendingPathComponent(name)
+        let whole = try Data(contentsOf: Tool.fixtures.appendingPathComponent("tiered-directory/expected.jsonl"))
+        #expect(try Data(contentsOf: directory.appendingPathComponent("expected.jsonl")) == whole)
+        let stderr = try String(contentsOf: directory.appendingPathComponent("expected.stderr"), encoding: .utf8)
+        let exit = try String(contentsOf: directory.appendingPathComponent("expected.exit"), encoding: .utf8)
+        switch name {
+        case "tiered-directory":
+            #expect(stderr.isEmpty && exit == "0\n")
+            var previous: (t: Int64, d: Int64)?
+            for line in whole.split(separator: UInt8(ascii: "\n")) {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+                let event = (t: try #require(object["t"] as? Int64), d: try #require(object["d"] as? Int64))
+                if let previous {
+                    #expect(previous.t <= event.t, "time order")
+                    // 1 h, then 1 min, then as recorded.
+                    #expect(previous.d >= 60_000 || event.d < 60_000, "coarse tiers first")
+                    #expect(previous.d == 3_600_000 || event.d != 3_600_000, "coarse tiers first")
+                }
+                previous = event
+            }
+        case "tiered-damaged-header":
+            #expect(exit == "1\n" && stderr.contains("sockstat-1m-00000000000000000005.sslog: offset 0: segment header checksum mismatch"))
+        default:
+            // Held segments: noted, not damage.
+            let lines = stderr.split(separator: "\n")
+            #expect(lines.count == 2 && lines.allSatisfy { $0.contains(" is already rolled up into ") })
+            #expect(exit == "0\n")
+        }
+    }
+
     static let intactCases = cases.filter {
         FileManager.default.fileExists(atPath: Tool.fixtures.appendingPathComponent("\($0)/source.jsonl").path)
     }

@@ -7,7 +7,7 @@ import Testing
 struct OutputFormatTests {
     /// Golden output files: `format.EXT` is `--format EXT`,
     /// `window-DURATION.EXT` is `--resolution DURATION --format EXT`.
-    static let goldenFiles: [String] = FixtureTests.intactCases.flatMap { name in
+    static let goldenFiles: [String] = (FixtureTests.intactCases + ["tiered-directory"]).flatMap { name in
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Tool.fixtures.appendingPathComponent(name).path)) ?? []
         return names.filter { $0.hasPrefix("format.") || $0.hasPrefix("window-") }.sorted().map { "\(name)/\($0)" }
     }
@@ -21,9 +21,15 @@ struct OutputFormatTests {
         return arguments
     }
 
+    /// What the golden file's case decodes: its segment, or its directory.
+    static func target(ofGolden file: String) -> String {
+        let case_ = Tool.fixtures.appendingPathComponent(String(file.split(separator: "/")[0]))
+        return FileManager.default.fileExists(atPath: case_.appendingPathComponent("input").path) ? "input" : "input.sslog"
+    }
+
     @Test func goldenOutputsArePresent() {
         // csv, tsv and windows over the cellular, odd-label, extreme and overflow cases.
-        for prefix in ["cellular/", "unicode-labels/", "extreme-values/", "windows-and-overflow/"] {
+        for prefix in ["cellular/", "unicode-labels/", "extreme-values/", "windows-and-overflow/", "tiered-directory/"] {
             #expect(Self.goldenFiles.contains { $0.hasPrefix(prefix) }, "\(prefix)")
         }
         #expect(Self.goldenFiles.contains("windows-and-overflow/window-1s.jsonl"))
@@ -32,7 +38,7 @@ struct OutputFormatTests {
     @Test(arguments: goldenFiles)
     func decodeGivesTheGoldenOutput(_ file: String) throws {
         let directory = Tool.fixtures.appendingPathComponent(String(file.split(separator: "/")[0]))
-        let run = try Tool.run(["decode"] + Self.arguments(forGolden: file) + ["input.sslog"], in: directory)
+        let run = try Tool.run(["decode"] + Self.arguments(forGolden: file) + [Self.target(ofGolden: file)], in: directory)
         #expect(run.exitCode == 0, "\(run.stderrText)")
         #expect(run.stderr.isEmpty)
         let expected = try Data(contentsOf: Tool.fixtures.appendingPathComponent(file))
@@ -45,7 +51,7 @@ struct OutputFormatTests {
         let python = try #require(FixtureTests.python3, "python3 is needed for Spec/conformance/sslog_output.py")
         let directory = Tool.fixtures.appendingPathComponent(String(file.split(separator: "/")[0]))
         let script = Tool.root.appendingPathComponent("Spec/conformance/sslog_output.py").path
-        let run = try Tool.run([script] + Self.arguments(forGolden: file) + ["input.sslog"], in: directory,
+        let run = try Tool.run([script] + Self.arguments(forGolden: file) + [Self.target(ofGolden: file)], in: directory,
                                executable: URL(fileURLWithPath: python))
         #expect(run.exitCode == 0, "\(run.stderrText)")
         #expect(run.stdout == (try Data(contentsOf: Tool.fixtures.appendingPathComponent(file))), "\(file)")

@@ -78,6 +78,11 @@ struct Reference {
                     label.cellularTX += UInt128(count.tx)
                     label.cellularRX += UInt128(count.rx)
                 }
+                // Rates come from events of at most 1 s (a tier's longer event has totals only).
+                guard event.duration <= 1000 else {
+                    labels[count.label] = label
+                    continue
+                }
                 let second = Int64((Double(event.time) / 1000).rounded(.down))
                 var window = label.seconds[second, default: (0, 0, 0)]
                 window.both += UInt128(count.tx) + UInt128(count.rx)

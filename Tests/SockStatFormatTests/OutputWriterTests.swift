@@ -141,6 +141,14 @@ struct OutputWriterTests {
             sums[cellular] = nil
         }
         for event in events {
+            // Already coarser than asked (a rollup tier's event): a run of its own, unchanged.
+            if event.duration > resolution {
+                emit(false)
+                emit(true)
+                current = nil
+                out.append(canonical(event))
+                continue
+            }
             let wide = Int128(event.time), r = Int128(resolution)
             let floorStart = (wide >= 0 ? wide / r : (wide - r + 1) / r) * r
             let start = max(floorStart, Int128(Int64.min))
@@ -183,7 +191,9 @@ struct OutputWriterTests {
                     counts.append(LabelCounts(label: name, tx: huge ? UInt64.max - UInt64(random.below(3)) : UInt64(random.below(1_000)),
                                               rx: huge && random.oneIn(2) ? UInt64.max / 2 + 1 : UInt64(random.below(1_000))))
                 }
-                events.append(Event(time: time, duration: 100, isCellular: random.oneIn(3), counts: counts))
+                // Now and then a tier's event, coarser than some resolutions asked.
+                let duration: Int64 = random.oneIn(12) ? [1_000, 60_000, 3_600_000][random.below(3)] : 100
+                events.append(Event(time: time, duration: duration, isCellular: random.oneIn(3), counts: counts))
             }
             blocks.append(events)
         }
@@ -242,6 +252,45 @@ struct OutputWriterTests {
         var writer = WindowingBlockWriter(inner: CanonicalJSONBlockWriter(), resolution: 1_000)
         let output = try writerOutput(segments: segments, through: &writer)
         #expect(output == Self.modelWindows(blocks.flatMap { $0 }, resolution: 1_000).flatMap(CanonicalJSON.line(for:)))
+    }
+
+    /// A tiered history as a directory reads it (1 h tier, 1 min tier, then
+    /// recorded 100 ms events), at resolutions from finer than every tier to
+    /// coarser than all: the model's output; no output event is finer than
+    /// both the resolution and the event it came from (a tier's events pass
+    /// unchanged where the resolution is finer); every total is kept.
+    @Test(arguments: [1 as Int64, 100, 1_000, 60_000, 3_600_000, 86_400_000])
+    func aResolutionFinerThanATiersIsGivenAtTheTiers(_ resolution: Int64) throws {
+        let hour: Int64 = 3_600_000, minute: Int64 = 60_000
+        let start: Int64 = 1_764_288_000_000 // a whole day
+        var hours: [Event] = [], minutes: [Event] = [], recorded: [Event] = []
+        for index in 0..<30 {
+            let counts = [LabelCounts(label: Label("a"), tx: UInt64(index) + 1, rx: 7), LabelCounts(label: Label("b"), tx: UInt64.max - 3, rx: 0)]
+            let time: Int64 = start + Int64(index / 2) * hour
+            hours.append(Event(time: time, duration: hour, isCellular: index % 2 == 1, counts: counts))
+        }
+        for index in 0..<200 {
+            let time: Int64 = start + 15 * hour + Int64(index / 2) * minute
+            minutes.append(Event(time: time, duration: minute, isCellular: index % 2 == 1, counts: [LabelCounts(label: Label("b"), tx: 3, rx: UInt64(index))]))
+        }
+        for index in 0..<3_000 {
+            let time: Int64 = start + 15 * hour + 100 * minute + Int64(index) * 100
+            let counts = index % 9 == 0 ? [] : [LabelCounts(label: Label("a"), tx: UInt64(index), rx: 1)]
+            recorded.append(Event(time: time, duration: 100, isCellular: index % 5 == 0, counts: counts))
+        }
+        let segments = try [hours, minutes, recorded].enumerated().map { try buildSegment(sequence: UInt64($0.offset + 1), blocks: [$0.element]).bytes }
+        var writer = WindowingBlockWriter(inner: CanonicalJSONBlockWriter(), resolution: resolution)
+        let output = try writerOutput(segments: segments, through: &writer)
+        let model = Self.modelWindows(hours + minutes + recorded, resolution: resolution)
+        #expect(output == model.flatMap(CanonicalJSON.line(for:)))
+        #expect(model.allSatisfy { $0.duration >= resolution })
+        // A tier's event passes unchanged exactly when the resolution is finer than its window.
+        #expect(model.contains { $0.duration == hour } == (resolution <= hour))
+        #expect(model.contains { $0.duration == minute } == (resolution <= minute))
+        var inputTotals: [Bool: UInt128] = [:], outputTotals: [Bool: UInt128] = [:]
+        for event in hours + minutes + recorded { for entry in event.counts { inputTotals[event.isCellular, default: 0] += UInt128(entry.tx) + UInt128(entry.rx) } }
+        for event in model { for entry in event.counts { outputTotals[event.isCellular, default: 0] += UInt128(entry.tx) + UInt128(entry.rx) } }
+        #expect(inputTotals == outputTotals)
     }
 
     @Test func rangeChoosesEventsByTheirOwnTimeBeforeMerging() throws {

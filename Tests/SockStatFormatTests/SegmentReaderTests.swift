@@ -451,13 +451,24 @@ func rewrittenHeader(_ header: [UInt8], _ change: (inout [UInt8]) -> Void) -> [U
         #expect(outcome.events == [])
     }
 
-    @Test(arguments: [0, 1, 7, 15, 31])
+    @Test(arguments: [1, 7, 15, 31])
     func unknownIncompatibleFeatureIsRefused(_ bit: Int) throws {
         let segment = try Self.standardSegment()
         let header = rewrittenHeader(segment.header) { $0[12 + bit / 8] |= 1 << UInt8(bit % 8) }
         let outcome = readSegment(header + segment.bytes[SegmentHeader.encodedSize...])
         #expect(outcome.error?.code == .unsupported)
         #expect(outcome.error?.offset == 12)
+    }
+
+    /// Bit 0 is known (a rollup tier, FORMAT.md 4.1), but a 40-byte header
+    /// has no room for its fields: refused at offset 36.
+    @Test func theRollupBitWithoutItsFieldsIsRefused() throws {
+        let segment = try Self.standardSegment()
+        let header = rewrittenHeader(segment.header) { $0[12] |= 1 }
+        let outcome = readSegment(header + segment.bytes[SegmentHeader.encodedSize...])
+        #expect(outcome.error?.code == .unsupported)
+        #expect(outcome.error?.offset == 36)
+        #expect(outcome.error?.description.contains("invalid rollup tier header") == true)
     }
 
     @Test func unknownCompatibleFeaturesAreIgnored() throws {

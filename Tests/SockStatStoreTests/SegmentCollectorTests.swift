@@ -22,6 +22,55 @@ func closedSegments(_ count: Int, in path: String) throws -> [Event] {
 struct SegmentCollectorTests {
     struct DeliveryFailure: Error {}
 
+    /// Records which tier each segment's blocks came from.
+    struct TierRecorder: DecodedBlockWriter {
+        var segments: [(window: Int64, blocks: Int)] = []
+        mutating func beginSegment(window: Int64) { segments.append((window, 0)) }
+        mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
+            segments[segments.count - 1].blocks += 1
+            return block.eventCount
+        }
+    }
+
+    /// A segment of one block of `events`, a rollup tier's when `rollup` is given.
+    static func segment(_ sequence: UInt64, rollup: RollupTier? = nil, _ events: [Event]) throws -> [UInt8] {
+        var bytes = rollup.map { SegmentHeader(sequence: sequence, creationTime: events[0].time, rollup: $0).encoded() }
+            ?? SegmentHeader(sequence: sequence, creationTime: events[0].time).encoded()
+        var encoder = BlockEncoder(segmentSequence: sequence)
+        for item in events { try encoder.append(item) }
+        encoder.finishBlock(using: Deflater(), appendingTo: &bytes)
+        return bytes
+    }
+
+    /// The writer is told each segment's tier before its blocks: its
+    /// header's window, the name's when the header is damaged, 0 for
+    /// recorded events; a held segment is not read at all.
+    @Test func theWriterLearnsEachSegmentsTierFromItsHeaderOrName() throws {
+        let scratch = try ScratchDirectory()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        let hour: Int64 = 3_600_000, start: Int64 = 1_764_288_000_000
+        let hours = try Self.segment(1, rollup: RollupTier(window: hour, sourceWindow: 60_000, sources: 1...1),
+                                     [event(start, duration: hour), event(start + hour, duration: hour)])
+        var minutes = try Self.segment(2, rollup: RollupTier(window: 60_000, sourceWindow: 0, sources: 1...3),
+                                       [event(start + 2 * hour, duration: 60_000)])
+        minutes[30] ^= 1  // header damaged: the tier comes from the name
+        let heldMinutes = try Self.segment(1, rollup: RollupTier(window: 60_000, sourceWindow: 0, sources: 4...4),
+                                           [event(start + hour, duration: 60_000)])
+        let recorded = try Self.segment(5, [event(start + 2 * hour + 60_000)])
+        for (name, bytes) in [(SegmentName.fileName(sequence: 1, window: hour), hours), (SegmentName.fileName(sequence: 2, window: 60_000), minutes),
+                              (SegmentName.fileName(sequence: 1, window: 60_000), heldMinutes), (SegmentName.fileName(sequence: 5), recorded)] {
+            try Data(bytes).write(to: URL(fileURLWithPath: SegmentDirectory.path(of: name, in: scratch.path)))
+        }
+        var collector = SegmentCollector(writer: TierRecorder())
+        var notes: [CollectionNote] = []
+        let inputs = try SegmentCollector<TierRecorder>.inputs(for: [scratch.path], notes: { notes.append($0) })
+        _ = try collector.read(inputs, to: OutputBuffer { _ in }, notes: { notes.append($0) })
+        #expect(collector.decoder.writer.segments.map(\.window) == [hour, 60_000, 0])
+        #expect(collector.decoder.writer.segments.map(\.blocks) == [1, 1, 1])
+        #expect(notes.filter { $0.kind == .held }.map(\.message) == ["1m segment 1 is already rolled up into \(scratch.path)/\(SegmentName.fileName(sequence: 1, window: hour)); skipped"])
+        #expect(notes.contains { $0.kind == .damage })
+    }
+
     /// A delivery that throws stops the collection with that segment kept,
     /// and its lock released (it was registered after the throwing call,
     /// so the segment stayed locked for the life of the process): the next

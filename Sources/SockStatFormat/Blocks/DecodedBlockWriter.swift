@@ -22,9 +22,20 @@ public protocol DecodedBlockWriter {
     ///
     /// - Throws: what `output`'s sink throws.
     mutating func finish(to output: OutputBuffer) throws
+
+    /// Says that the blocks that follow, up to the next call, come from one
+    /// segment of the tier with `window` (`Spec/FORMAT.md` 4.1): its
+    /// header's rollup window, 0 for a segment of recorded events, or the
+    /// window its name gives when its header is damaged. Called once per
+    /// segment read, before its first block; what a summary needs to say
+    /// which resolution each period has.
+    mutating func beginSegment(window: Int64)
 }
 
 extension DecodedBlockWriter {
+    /// Segments make no difference: the default.
+    public mutating func beginSegment(window: Int64) {}
+
     /// Nothing is held back: the default.
     public mutating func finish(to output: OutputBuffer) throws {}
 }

@@ -15,6 +15,10 @@
 /// - Exact totals: when adding an event would take a label's sum past
 ///   2^64−1, the window's event so far is written at once, and the sums start
 ///   again from that event: a second event with the same `t`, `d` and `c`.
+/// - An event whose `d` is longer than `resolution` is already coarser than
+///   asked (a rollup tier's, `Spec/FORMAT.md` 4.1): it ends the current
+///   window run and is written unchanged (its `t`, `d`, `c` and labels). So
+///   a resolution finer than a tier's is given at the tier's.
 /// - Events are chosen by `range` (their own `t`) before they are merged.
 ///
 /// Memory holds the current window only: its labels and sums, and the
@@ -140,6 +144,8 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
     private var windowDuration: Int64 = 0
     private var plain = Sums()
     private var cellular = Sums()
+    /// The one event of a run written unchanged (its `d` is longer than `resolution`).
+    private var coarser = Sums()
     private var batch = Batch()
 
     // Labels met, by id; forgotten between windows once there are many, so a
@@ -195,6 +201,21 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
             let time = block.times[index]
             if !everything && !range.contains(time) { continue }
             taken += 1
+            let entries = block.entries(of: index)
+            if block.durations[index] > resolution {
+                // Already coarser than asked: a run of its own, written as it is.
+                closeWindow()
+                hasWindow = false
+                if labels.count > Self.labelTableLimit { try forgetLabels(to: output) }
+                for entry in entries where slotIDs[Int(block.entrySlots[entry])] < 0 {
+                    resolve(slot: Int(block.entrySlots[entry]), of: block)
+                }
+                // One event never overflows its own sums (no label twice).
+                coarser.add(block, entries, ids: slotIDs)
+                batch.append(&coarser, start: time, duration: block.durations[index], isCellular: block.cellular[index], labels: labels)
+                if batch.block.eventCount >= Self.batchLimit { try batch.hand(to: &inner, output: output, labels: labels) }
+                continue
+            }
             let (start, duration) = Self.window(containing: time, resolution: resolution)
             if !hasWindow || start != windowStart {
                 closeWindow()
@@ -203,7 +224,6 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
                 windowStart = start
                 windowDuration = duration
             }
-            let entries = block.entries(of: index)
             for entry in entries where slotIDs[Int(block.entrySlots[entry])] < 0 {
                 resolve(slot: Int(block.entrySlots[entry]), of: block)
             }
@@ -218,6 +238,11 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
         }
         try batch.hand(to: &inner, output: output, labels: labels)
         return taken
+    }
+
+    /// Passes the segment's tier on to the inner writer.
+    public mutating func beginSegment(window: Int64) {
+        inner.beginSegment(window: window)
     }
 
     /// Writes the last window, then finishes the inner writer.
@@ -242,6 +267,7 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
         batch.slotOfID.append(-1)
         plain.grow(to: labels.count)
         cellular.grow(to: labels.count)
+        coarser.grow(to: labels.count)
         slotIDs[slot] = id
     }
 
@@ -267,6 +293,7 @@ public struct WindowingBlockWriter<Inner: DecodedBlockWriter>: DecodedBlockWrite
         batch.slotOfID.removeAll()
         plain = Sums()
         cellular = Sums()
+        coarser = Sums()
         for slot in slotIDs.indices { slotIDs[slot] = -1 }
     }
 }

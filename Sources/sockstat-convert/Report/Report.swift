@@ -21,7 +21,9 @@ struct Report: ParsableCommand {
             totals, bursts, cellular periods, gaps and the coarsest sums (at most 2,000 \
             buckets over the whole range). Then, while they fit: the finer sums (10 s, 1 min, \
             10 min, 1 h, …), coarse to fine; per 10-minute chunk its 1 s sums, busiest chunk \
-            first; then its 100 ms events in place of the sums, busiest first. Where detail was \
+            first; then its 100 ms events in place of the sums, busiest first. A rollup tier's events \
+            (1 min, 1 h) are drawn over their windows, and the footer says which resolution each \
+            period has. Where detail was \
             left out the page draws the finest sums it has and says so in the range readout \
             and the strip under the chart. One day of a phone at 10 Hz keeps its 1 s sums \
             everywhere and the 100 ms events of its busiest chunks.

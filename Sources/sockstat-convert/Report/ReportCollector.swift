@@ -43,6 +43,10 @@ struct ReportCollector: DecodedBlockWriter {
         summary = SummaryBlockWriter(options: options)
     }
 
+    mutating func beginSegment(window: Int64) {
+        summary.beginSegment(window: window)
+    }
+
     mutating func write(_ block: DecodedBlock, to output: OutputBuffer, range: TimeRange) throws -> Int {
         _ = try summary.write(block, to: output, range: range)
         numberOfSlot.removeAll(keepingCapacity: true)
@@ -63,22 +67,36 @@ struct ReportCollector: DecodedBlockWriter {
             let time = block.time(at: index)
             guard range.contains(time) else { continue }
             written += 1
-            let chunk = floorDivide(time, Self.chunkMilliseconds)
-            if chunk != current {
-                if open[chunk] == nil {
-                    let done = finished.removeValue(forKey: chunk)
-                    open[chunk] = done.map { reopened($0) } ?? []
-                }
-                current = chunk
+            let duration = block.duration(at: index), isCellular = block.isCellular(at: index)
+            let entries = block.entries(of: index)
+            for entry in entries {
+                labelBytesMoved[numberOfSlot[block.slot(ofEntry: entry)]] += UInt128(block.tx(ofEntry: entry)) + UInt128(block.rx(ofEntry: entry))
             }
-            let offset = UInt64(Int128(time) - Self.start(ofChunk: chunk))
-            Self.appendHead(to: &open[chunk, default: []], offset: offset, duration: block.duration(at: index),
-                            isCellular: block.isCellular(at: index), entryCount: block.entries(of: index).count)
-            for entry in block.entries(of: index) {
-                let number = numberOfSlot[block.slot(ofEntry: entry)]
-                let tx = block.tx(ofEntry: entry), rx = block.rx(ofEntry: entry)
-                Self.appendEntry(to: &open[chunk, default: []], label: number, tx: tx, rx: rx)
-                labelBytesMoved[number] += UInt128(tx) + UInt128(rx)
+            // A rollup tier's event (a minute, an hour) is drawn as what it
+            // is, its bytes spread over its window: pieces of at most 10 s.
+            let pieces = Self.pieces(of: time, duration: duration, budget: &piecesLeft)
+            for piece in pieces {
+                let chunk = floorDivide(piece.time, Self.chunkMilliseconds)
+                if chunk != current {
+                    if open[chunk] == nil {
+                        let done = finished.removeValue(forKey: chunk)
+                        open[chunk] = done.map { reopened($0) } ?? []
+                    }
+                    current = chunk
+                }
+                let offset = UInt64(Int128(piece.time) - Self.start(ofChunk: chunk))
+                Self.appendHead(to: &open[chunk, default: []], offset: offset, duration: pieces.count == 1 ? duration : piece.length,
+                                isCellular: isCellular, entryCount: entries.count)
+                for entry in entries {
+                    let number = numberOfSlot[block.slot(ofEntry: entry)]
+                    let tx = block.tx(ofEntry: entry), rx = block.rx(ofEntry: entry)
+                    if pieces.count == 1 {
+                        Self.appendEntry(to: &open[chunk, default: []], label: number, tx: tx, rx: rx)
+                    } else {
+                        Self.appendEntry(to: &open[chunk, default: []], label: number, tx: piece.share(of: tx, in: duration),
+                                         rx: piece.share(of: rx, in: duration))
+                    }
+                }
             }
         }
         eventCount += written
@@ -89,6 +107,66 @@ struct ReportCollector: DecodedBlockWriter {
 
     mutating func finish(to output: OutputBuffer) throws {
         for chunk in open.keys { finishChunk(chunk) }
+    }
+
+    /// The longest stretch of one piece of a coarse event: the finest sums
+    /// every chunk has (the 10 s level) then show its rate, not a spike.
+    static let pieceMilliseconds: Int64 = 10_000
+    /// Pieces a report makes at most: past them (a hostile log of long
+    /// events), events are drawn whole at their `t`. A year of a 1 h tier is
+    /// about 6.3 million.
+    static let pieceBudget = 50_000_000
+    private var piecesLeft = pieceBudget
+
+    /// A stretch `[time, time + length)` of an event of `time ..< time +
+    /// duration`, `start` ms after the event's `t`.
+    struct Piece {
+        var time: Int64
+        var length: Int64
+        var start: Int64
+
+        /// Its part of `value` over the event's `duration`, exact: the parts
+        /// of an event's pieces add up to `value`.
+        func share(of value: UInt64, in duration: Int64) -> UInt64 {
+            let whole = UInt128(value), total = UInt128(duration)
+            return UInt64(whole * UInt128(start + length) / total - whole * UInt128(start) / total)
+        }
+    }
+
+    /// `time ..< time + duration` cut at the multiples of `pieceMilliseconds`
+    /// when longer than one (and the budget lasts); else the event whole.
+    static func pieces(of time: Int64, duration: Int64, budget: inout Int) -> [Piece] {
+        let (end, overflow) = time.addingReportingOverflow(duration)
+        // At most this many (one more where the event starts between multiples).
+        let count = Int(duration / pieceMilliseconds) + 1
+        guard duration > pieceMilliseconds, !overflow, duration <= RollupTier.maxWindow, count <= budget else {
+            return [Piece(time: time, length: duration, start: 0)]
+        }
+        budget -= count
+        var pieces: [Piece] = []
+        pieces.reserveCapacity(count)
+        var start = time
+        while start < end {
+            // In 128 bits: the next multiple may lie past Int64.max.
+            let next = Int64(min(Int128(end), (Int128(floorDivide(start, pieceMilliseconds)) + 1) * Int128(pieceMilliseconds)))
+            pieces.append(Piece(time: start, length: next - start, start: start - time))
+            start = next
+        }
+        return pieces
+    }
+
+    /// A piece of at most 10 s cut at whole seconds (for the 1 s sums).
+    static func pieces(ofPiece time: Int64, duration: Int64) -> [Piece] {
+        let (end, overflow) = time.addingReportingOverflow(duration)
+        guard !overflow else { return [Piece(time: time, length: duration, start: 0)] }
+        var pieces: [Piece] = []
+        var start = time
+        while start < end {
+            let next = Int64(min(Int128(end), (Int128(floorDivide(start, 1_000)) + 1) * 1_000))
+            pieces.append(Piece(time: start, length: next - start, start: start - time))
+            start = next
+        }
+        return pieces
     }
 
     /// Where chunk `chunk` starts: before Int64.min for the first chunk of
@@ -215,12 +293,28 @@ struct FinishedChunk {
         var rawColumns = RawColumns(start: ReportCollector.start(ofChunk: chunk))
         var seconds = LabelSums(width: 1_000)
         var run: (start: Int64, end: Int64)?
+        // Each event's bytes in the 1 s sums: in its second, or spread over
+        // the seconds of a piece of a coarse event (up to 10 s), in second order.
+        var spread: [(second: Int64, label: Int, tx: UInt128, rx: UInt128)] = []
+        for event in events {
+            if event.duration > 1_000, event.duration <= ReportCollector.pieceMilliseconds {
+                for second in ReportCollector.pieces(ofPiece: event.time, duration: event.duration) {
+                    for entry in event.entries {
+                        spread.append((floorDivide(second.time, 1_000), entry.label, UInt128(second.share(of: entry.tx, in: event.duration)),
+                                       UInt128(second.share(of: entry.rx, in: event.duration))))
+                    }
+                }
+            } else {
+                for entry in event.entries { spread.append((floorDivide(event.time, 1_000), entry.label, UInt128(entry.tx), UInt128(entry.rx))) }
+            }
+        }
+        if !zip(spread, spread.dropFirst()).allSatisfy({ $0.second <= $1.second }) {
+            spread = spread.enumerated().sorted { ($0.element.second, $0.offset) < ($1.element.second, $1.offset) }.map(\.element)
+        }
+        for part in spread { seconds.add(bucket: part.second, label: part.label, tx: part.tx, rx: part.rx) }
         for event in events {
             rawColumns.append(event)
-            for entry in event.entries {
-                seconds.add(time: event.time, label: entry.label, tx: UInt128(entry.tx), rx: UInt128(entry.rx))
-                bytes += UInt128(entry.tx) + UInt128(entry.rx)
-            }
+            for entry in event.entries { bytes += UInt128(entry.tx) + UInt128(entry.rx) }
             // Held at Int64.max rather than wrapping, for a hostile t + d.
             let (sum, overflow) = event.time.addingReportingOverflow(max(event.duration, 0))
             let end = overflow ? Int64.max : sum

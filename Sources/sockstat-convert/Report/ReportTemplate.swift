@@ -229,11 +229,21 @@ function readRaw(bytes, chunkStart) {
 function secondsOf(raw) {
   const sums = new Map();
   const order = [];
-  for (let i = 0; i < raw.count; i++) {
-    const second = Math.floor(raw.start[i] / 1000);
+  const add = (second, i, part) => {
     let row = sums.get(second);
     if (!row) { row = new Float64Array(2 * seriesCount); sums.set(second, row); order.push(second); }
-    for (let e = raw.first[i]; e < raw.first[i + 1]; e++) { row[2 * raw.series[e]] += raw.tx[e]; row[2 * raw.series[e] + 1] += raw.rx[e]; }
+    for (let e = raw.first[i]; e < raw.first[i + 1]; e++) { row[2 * raw.series[e]] += raw.tx[e] * part; row[2 * raw.series[e] + 1] += raw.rx[e] * part; }
+  };
+  for (let i = 0; i < raw.count; i++) {
+    const length = raw.end[i] - raw.start[i];
+    // A piece of a rollup tier's event (up to 10 s): spread over its seconds, as the report's own 1 s sums are.
+    if (length > 1000 && length <= 10000) {
+      for (let s = raw.start[i]; s < raw.end[i];) {
+        const next = Math.min(raw.end[i], (Math.floor(s / 1000) + 1) * 1000);
+        add(Math.floor(s / 1000), i, (next - s) / length);
+        s = next;
+      }
+    } else add(Math.floor(raw.start[i] / 1000), i, 1);
   }
   order.sort((a, b) => a - b);
   const start = [], end = [], first = [0], series = [], tx = [], rx = [];
@@ -696,6 +706,9 @@ function fillFooter() {
     dl.appendChild(dt); dl.appendChild(dd);
   };
   if (D.coveredFrom !== null) item("Time covered", utc(D.coveredFrom, true) + " – " + utc(D.coveredTo, true) + " UTC (" + duration(D.coveredTo - D.coveredFrom) + ")");
+  // Which resolution each period has (rollup tiers: coarse ones first); one period is the time covered.
+  if (D.resolutions.length === 1) item("Resolution", D.resolutions[0].text);
+  else if (D.resolutions.length > 1) item("Resolution", D.resolutions.map(p => p.text + " from " + utc(p.from, false) + " to " + utc(p.to, false)).join(", ") + " UTC");
   item("Events", D.events.toLocaleString("en-US"));
   item("Gaps", D.gapCount + " longer than " + duration(D.gapMilliseconds) + (D.gapCount ? ", " + duration(Number(D.gapTotal)) + " in all" : "") +
     (D.gapCount > gaps.length ? " (the longest " + gaps.length + " are drawn)" : ""));

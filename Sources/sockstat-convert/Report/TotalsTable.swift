@@ -12,7 +12,8 @@ enum TotalsTable {
     static let maximumNameLength = 200
 
     /// The members: `totals` (rows, the line for all labels, what was left
-    /// out), `labelNames`, and the footer's time covered, events and gaps.
+    /// out), `labelNames`, and the footer's time covered, resolution of
+    /// each period, events and gaps.
     ///
     /// - Parameter alsoNamed: further labels whose names the page shows
     ///   (the chart's series, the bursts').
@@ -41,6 +42,9 @@ enum TotalsTable {
             "\"gapMilliseconds\":\(figures.gaps.threshold)",
             "\"gapCount\":\(figures.gaps.count)",
             "\"gapTotal\":\"\(figures.gaps.totalLength)\"",
+            "\"resolutions\":[" + figures.resolutions.map { period in
+                "{\"text\":" + PageText.jsonString(period.resolutionText) + ",\"from\":\(period.firstTime),\"to\":\(period.endTime)}"
+            }.joined(separator: ",") + "]",
         ]
         // Names only for the labels the page shows.
         var named: [String] = []

@@ -200,3 +200,64 @@ func TestForgedFrameHeadersReadInLinearTime(t *testing.T) {
 		t.Fatalf("%+v", r.damages)
 	}
 }
+
+// Section 11's tier names and section 10.4's keys from them.
+func TestTierNames(t *testing.T) {
+	good := map[string]key{
+		"sockstat-00000000000000000007.sslog":        {0, 7},
+		"sockstat-1m-00000000000000000003.sslog":     {60000, 3},
+		"sockstat-1h-18446744073709551615.sslog":     {3600000, 1<<64 - 1},
+		"sockstat-90s-00000000000000000001.sslog":    {90000, 1},
+		"sockstat-1500ms-00000000000000000001.sslog": {1500, 1},
+		"sockstat-7d-00000000000000000001.sslog":     {7 * 86400000, 1},
+		"sockstat-366d-00000000000000000001.sslog":   {366 * 86400000, 1},
+	}
+	for name, want := range good {
+		if got, ok := nameKey(name); !ok || got != want {
+			t.Errorf("%s: %v %v, want %v", name, got, ok, want)
+		}
+		if want.window != 0 && !strings.HasPrefix(name, "sockstat-"+windowText(want.window)+"-") {
+			t.Errorf("windowText(%d) = %s", want.window, windowText(want.window))
+		}
+	}
+	bad := []string{
+		"sockstat-60s-00000000000000000001.sslog",    // 1m
+		"sockstat-01m-00000000000000000001.sslog",    // leading zero
+		"sockstat-0m-00000000000000000001.sslog",     // window 0
+		"sockstat-367d-00000000000000000001.sslog",   // past 366 days
+		"sockstat-1m-0000000000000000001.sslog",      // 19 digits
+		"sockstat-18446744073709551616.sslog",        // past 2^64-1
+		"sockstat-1x-00000000000000000001.sslog",     // no such unit
+		"sockstat--00000000000000000001.sslog",       // no window
+		"sockstat-1m00000000000000000001.sslog",      // no dash
+		"sockstat-1m-00000000000000000001.sslog.tmp", // not .sslog
+	}
+	for _, name := range bad {
+		if got, ok := nameKey(name); ok {
+			t.Errorf("%s accepted as %v", name, got)
+		}
+	}
+}
+
+// Section 4.1: the tier fields' rules.
+func TestTierFields(t *testing.T) {
+	header := func(window, source, first, last uint64) []byte {
+		b := make([]byte, 72)
+		binary.LittleEndian.PutUint64(b[36:], window)
+		binary.LittleEndian.PutUint64(b[44:], source)
+		binary.LittleEndian.PutUint64(b[52:], first)
+		binary.LittleEndian.PutUint64(b[60:], last)
+		return b
+	}
+	if readTier(header(60000, 0, 1, 4), 72) == nil || readTier(header(3600000, 60000, 5, 5), 72) == nil {
+		t.Error("a valid tier refused")
+	}
+	for _, b := range [][]byte{header(60000, 60000, 1, 4), header(60000, 0, 5, 4), header(0, 0, 1, 1), header(366*86400000+1, 0, 1, 1)} {
+		if readTier(b, 72) != nil {
+			t.Errorf("invalid tier accepted: %x", b[36:68])
+		}
+	}
+	if readTier(header(60000, 0, 1, 4), 40) != nil {
+		t.Error("a 40-byte header has no tier fields")
+	}
+}

@@ -5,6 +5,9 @@
 //	sslogdecode [--strict] PATH...
 //
 // PATH is a segment file, a directory of segments, or - for standard input.
+// Rollup tiers (sections 4.1, 10.4, 11) are read too: a directory's coarse
+// tiers first, and a segment a tier segment of the run already holds is
+// skipped with a note.
 // Events go to stdout, one canonical JSON line each (section 9); damage is
 // reported on stderr. Exit status: 0 all intact (torn tails allowed), 1 damage
 // skipped or a file refused, 2 with --strict at the first damage (after the
@@ -22,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -59,7 +63,7 @@ func main() {
 		}
 	}
 	out := bufio.NewWriterSize(os.Stdout, 1<<20)
-	run := &run{strict: strict, encoder: json.NewEncoder(out), readSequences: map[sequenceKey]string{}}
+	run := &run{strict: strict, encoder: json.NewEncoder(out), readSequences: map[segmentKey]string{}}
 	status := run.decode(paths)
 	if err := out.Flush(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: writing output: %v\n", program, err)
@@ -73,39 +77,47 @@ func usage(problem string) {
 	os.Exit(exitUsage)
 }
 
-// run is one invocation: its output, its exit status, and the sequence
-// numbers read so far (section 10.4, duplicates).
+// run is one invocation: its output, its exit status, the keys read so
+// far (section 10.4, duplicates) and what the run's tier segments hold.
 type run struct {
 	strict        bool
 	encoder       *json.Encoder // HTML escaping on, a "\n" after each value: section 9
 	damaged       bool
 	stopped       bool
-	readSequences map[sequenceKey]string
+	readSequences map[segmentKey]string
+	holdings      []holding
 
 	file string // the file being read, for messages
 
 	warnedOfInvalidUTF8 bool
 }
 
+// decode lists every input's segments first (a directory's files, a
+// stream's pieces), so that what the run's tier segments hold is known
+// before anything is read (section 10.4), then reads them in order.
 func (r *run) decode(paths []string) int {
+	var units []func()
 	for _, path := range paths {
-		if r.stopped {
-			break
-		}
 		if path == "-" {
-			r.decodeStandardInput()
+			units = append(units, r.standardInputUnits()...)
 			continue
 		}
 		info, err := os.Stat(path)
 		if err != nil {
-			r.fail(path, err)
+			units = append(units, func() { r.fail(path, err) })
 			continue
 		}
 		if info.IsDir() {
-			r.decodeDirectory(path)
+			units = append(units, r.directoryUnits(path)...)
 		} else {
-			r.decodeFile(path)
+			units = append(units, r.fileUnits(path)...)
 		}
+	}
+	for _, unit := range units {
+		if r.stopped {
+			break
+		}
+		unit()
 	}
 	switch {
 	case r.stopped:
@@ -124,19 +136,72 @@ func (r *run) fail(path string, err error) {
 	r.stopped = r.strict
 }
 
-// segmentFile is one candidate of a directory with its sort key (section 10.4).
-type segmentFile struct {
-	name string
-	// key is the sequence number as 20 decimal digits (so a name's number,
-	// which may exceed 2^64−1, compares with a header's); "" for none.
-	key string
+// key is a segment's place in its directory (section 10.4): its tier's
+// window (0 for recorded events) and its sequence number.
+type key struct {
+	window   uint64
+	sequence uint64
 }
 
-func (r *run) decodeDirectory(directory string) {
+// segmentKey is a key within a directory: what names one segment in a run.
+type segmentKey struct {
+	directory string
+	key
+}
+
+// holding is what one tier segment of the run holds: its source tier's
+// segments first ... last in its directory.
+type holding struct {
+	directory                 string
+	sourceWindow, first, last uint64
+	holder                    string
+}
+
+func directoryOf(path string) string {
+	if path == "-" {
+		return "-"
+	}
+	return filepath.Clean(filepath.Dir(path))
+}
+
+func describe(k key) string {
+	if k.window == 0 {
+		return fmt.Sprintf("segment %d", k.sequence)
+	}
+	return fmt.Sprintf("%s segment %d", windowText(k.window), k.sequence)
+}
+
+// noteHolding notes what the segment starting with prefix holds, if its
+// intact header is a valid tier's.
+func (r *run) noteHolding(prefix []byte, size int, path, name string) {
+	if h, intact := readIntactHeader(prefix, size); intact && h.tier != nil {
+		r.holdings = append(r.holdings, holding{directoryOf(path), h.tier.sourceWindow, h.tier.firstSource, h.tier.lastSource, name})
+	}
+}
+
+// holder is the tier segment of the run that holds k in the directory of
+// path, other than name itself; "" when none does.
+func (r *run) holder(k key, path, name string) string {
+	directory := directoryOf(path)
+	for _, h := range r.holdings {
+		if h.directory == directory && h.sourceWindow == k.window && h.first <= k.sequence && k.sequence <= h.last && h.holder != name {
+			return h.holder
+		}
+	}
+	return ""
+}
+
+// segmentFile is one candidate of a directory with its key (section 10.4).
+type segmentFile struct {
+	name   string
+	key    key
+	hasKey bool
+}
+
+func (r *run) directoryUnits(directory string) []func() {
 	entries, err := os.ReadDir(directory)
 	if err != nil {
-		r.fail(directory, err)
-		return
+		return []func(){func() { r.fail(directory, err) }}
 	}
 	var files []segmentFile
 	for _, entry := range entries {
@@ -148,33 +213,37 @@ func (r *run) decodeDirectory(directory string) {
 		if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
 			continue // "its files": a directory or dangling link named so is not one
 		}
-		files = append(files, segmentFile{name: name, key: sortKey(path, name)})
+		k, hasKey := r.directoryKey(path, name)
+		files = append(files, segmentFile{name: name, key: k, hasKey: hasKey})
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(os.Stderr, "%s: %s: no segments (*.sslog) in this directory\n", program, directory)
-		return
+		return nil
 	}
 	sort.SliceStable(files, func(i, j int) bool {
 		a, b := files[i], files[j]
-		if (a.key == "") != (b.key == "") {
-			return b.key == "" // files with no key come after all others
+		if a.hasKey != b.hasKey {
+			return a.hasKey // files with no key come after all others
 		}
-		if a.key != b.key {
-			return a.key < b.key
+		if a.hasKey && a.key != b.key {
+			if a.key.window != b.key.window {
+				return a.key.window > b.key.window // coarse tiers first, recorded events last
+			}
+			return a.key.sequence < b.key.sequence
 		}
 		return a.name < b.name // Go compares strings bytewise
 	})
+	var units []func()
 	for _, file := range files {
-		if r.stopped {
-			return
-		}
-		r.decodeFile(filepath.Join(directory, file.name))
+		path := filepath.Join(directory, file.name)
+		units = append(units, func() { r.decodeFile(path) })
 	}
+	return units
 }
 
-// sortKey is the header's sequence number if the header is intact, else
-// the number in a name `sockstat-` + 20 digits + `.sslog`, else "".
-func sortKey(path, name string) string {
+// directoryKey is the key of section 10.4: from the intact header (noting
+// what it holds), else from the file's name, else none.
+func (r *run) directoryKey(path, name string) (key, bool) {
 	if f, err := os.Open(path); err == nil {
 		prefix := make([]byte, maxHeaderLength)
 		n, _ := io.ReadFull(f, prefix)
@@ -182,16 +251,76 @@ func sortKey(path, name string) string {
 		f.Close()
 		if statErr == nil && info.Size() <= maxSegmentBytes {
 			if h, intact := readIntactHeader(prefix[:n], int(info.Size())); intact {
-				return fmt.Sprintf("%020d", h.sequence)
+				r.noteHolding(prefix[:n], int(info.Size()), path, path)
+				return key{h.window(), h.sequence}, true
 			}
 		}
 	}
-	digits, hasPrefix := strings.CutPrefix(name, "sockstat-")
-	digits, hasSuffix := strings.CutSuffix(digits, ".sslog")
-	if hasPrefix && hasSuffix && len(digits) == 20 && strings.Trim(digits, "0123456789") == "" {
-		return digits
+	return nameKey(name)
+}
+
+// Section 11: a tier's window in names is a whole number of the largest
+// unit that divides it.
+var windowUnits = []struct {
+	name string
+	size uint64
+}{{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}
+
+func windowText(window uint64) string {
+	for _, unit := range windowUnits {
+		if window%unit.size == 0 {
+			return strconv.FormatUint(window/unit.size, 10) + unit.name
+		}
 	}
 	return ""
+}
+
+// windowOfText is the window a name's text spells exactly, or 0.
+func windowOfText(text string) uint64 {
+	digits := strings.TrimRight(text, "dhms")
+	if digits == "" || digits[0] == '0' || strings.Trim(digits, "0123456789") != "" || len(digits) > 12 {
+		return 0
+	}
+	count, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return 0
+	}
+	for _, unit := range windowUnits {
+		if text[len(digits):] == unit.name {
+			window := count * unit.size
+			if window >= 1 && window <= maxWindow && windowText(window) == text {
+				return window
+			}
+		}
+	}
+	return 0
+}
+
+// nameKey is the key a segment's name gives (section 10.4 rule 2):
+// sockstat-<20 digits>.sslog, or sockstat-<window>-<20 digits>.sslog.
+func nameKey(name string) (key, bool) {
+	middle, hasPrefix := strings.CutPrefix(name, "sockstat-")
+	middle, hasSuffix := strings.CutSuffix(middle, ".sslog")
+	if !hasPrefix || !hasSuffix || len(middle) < 20 {
+		return key{}, false
+	}
+	digits := middle[len(middle)-20:]
+	if strings.Trim(digits, "0123456789") != "" {
+		return key{}, false
+	}
+	sequence, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return key{}, false // above 2^64−1
+	}
+	if len(middle) == 20 {
+		return key{0, sequence}, true
+	}
+	if len(middle) > 21 && middle[len(middle)-21] == '-' {
+		if window := windowOfText(middle[:len(middle)-21]); window != 0 {
+			return key{window, sequence}, true
+		}
+	}
+	return key{}, false
 }
 
 func (r *run) decodeFile(path string) {
@@ -210,28 +339,48 @@ func (r *run) decodeFile(path string) {
 		r.fail(path, err)
 		return
 	}
-	r.decodeStream(path, data)
+	r.decodeStream(path, data, r.streamPieces(path, data))
 }
 
-func (r *run) decodeStandardInput() {
-	r.file = "-"
+// fileUnits reads a file given as a PATH, a stream of one or more segments.
+func (r *run) fileUnits(path string) []func() {
+	info, err := os.Stat(path)
+	if err != nil || info.Size() > maxSegmentBytes {
+		return []func(){func() { r.decodeFile(path) }} // refused or failed when its turn comes
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return []func(){func() { r.fail(path, err) }}
+	}
+	pieces := r.streamPieces(path, data)
+	return []func(){func() {
+		r.file = path
+		r.decodeStream(path, data, pieces)
+	}}
+}
+
+func (r *run) standardInputUnits() []func() {
 	data, err := io.ReadAll(io.LimitReader(os.Stdin, maxSegmentBytes+1))
 	if err != nil {
-		r.fail("-", err)
-		return
+		return []func(){func() { r.fail("-", err) }}
 	}
 	if len(data) > maxSegmentBytes {
-		r.refused(0, "input is too large for a segment (at most 64 MiB)")
-		return
+		return []func(){func() {
+			r.file = "-"
+			r.refused(0, "input is too large for a segment (at most 64 MiB)")
+		}}
 	}
-	r.decodeStream("-", data)
+	pieces := r.streamPieces("-", data)
+	return []func(){func() {
+		r.file = "-"
+		r.decodeStream("-", data, pieces)
+	}}
 }
 
-// decodeStream reads a file or standard input as section 16 says: one
-// segment, or several back to back, split where an intact header starts.
-// A piece after the first is named "PATH at byte N" in messages; all
-// pieces are in PATH's directory for duplicates.
-func (r *run) decodeStream(path string, data []byte) {
+// streamPieces splits a file or standard input as section 16 says: one
+// segment, or several back to back, split where an intact header starts;
+// it notes what the tier pieces hold.
+func (r *run) streamPieces(path string, data []byte) []int {
 	starts := []int{0}
 	for offset := 1; offset+40 <= len(data); offset++ {
 		if data[offset] != magic[0] {
@@ -242,6 +391,23 @@ func (r *run) decodeStream(path string, data []byte) {
 			offset += 40 - 1
 		}
 	}
+	for _, start := range starts {
+		r.noteHolding(data[start:], len(data)-start, path, pieceName(path, start))
+	}
+	return starts
+}
+
+func pieceName(path string, start int) string {
+	if start > 0 {
+		return fmt.Sprintf("%s at byte %d", path, start)
+	}
+	return path
+}
+
+// decodeStream reads the pieces of a file or standard input in order. A
+// piece after the first is named "PATH at byte N" in messages; all pieces
+// are in PATH's directory for duplicates and held segments.
+func (r *run) decodeStream(path string, data []byte, starts []int) {
 	for i, start := range starts {
 		if r.stopped {
 			return
@@ -250,39 +416,44 @@ func (r *run) decodeStream(path string, data []byte) {
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
-		r.file = path
-		if start > 0 {
-			r.file = fmt.Sprintf("%s at byte %d", path, start)
+		r.file = pieceName(path, start)
+		// Only a whole file's name (its first piece) can give a key.
+		base := ""
+		if start == 0 && path != "-" {
+			base = filepath.Base(path)
 		}
-		r.decodeSegmentNamed(path, r.file, data[start:end])
+		r.decodeSegmentNamed(path, r.file, base, data[start:end])
 	}
 }
 
-// sequenceKey names a segment: its directory and its sequence number.
-type sequenceKey struct {
-	directory string
-	sequence  uint64
-}
-
-// decodeSegmentNamed reads one segment's bytes, applying the duplicate rule of
-// section 10.4 first.
-// The piece is named name in messages and is in the directory of path for duplicates.
-func (r *run) decodeSegmentNamed(path, name string, data []byte) {
-	if h, intact := readIntactHeader(data, len(data)); intact {
-		// A sequence number names a segment within its directory (section 10.4).
-		key := sequenceKey{directory: "-", sequence: h.sequence}
-		if path != "-" {
-			key.directory = filepath.Clean(filepath.Dir(path))
+// decodeSegmentNamed reads one segment's bytes, applying section 10.4 first:
+// a segment a tier segment of the run holds is skipped with a note (not
+// damage), a key already read from the same directory is a duplicate.
+// The piece is named name in messages, base is its file's name (for a key
+// when the header is damaged), and it is in the directory of path.
+func (r *run) decodeSegmentNamed(path, name, base string, data []byte) {
+	h, intact := readIntactHeader(data, len(data))
+	k, hasKey := key{h.window(), h.sequence}, intact
+	if !intact && base != "" {
+		k, hasKey = nameKey(base)
+	}
+	if hasKey {
+		if holder := r.holder(k, path, name); holder != "" {
+			fmt.Fprintf(os.Stderr, "%s: %s: %s is already rolled up into %s; skipped\n", program, name, describe(k), holder)
+			return
 		}
-		if first, read := r.readSequences[key]; read {
-			r.damage(0, len(data), fmt.Sprintf("segment %d already read from %s", h.sequence, first))
+	}
+	if intact {
+		full := segmentKey{directoryOf(path), k}
+		if first, read := r.readSequences[full]; read {
+			r.damage(0, len(data), fmt.Sprintf("%s already read from %s", describe(k), first))
 			return
 		}
 		defer func() {
 			// Counted as read only if events could come from it: a refused
-			// file (version, features) does not hide a later copy.
-			if h.version == knownVersion && h.incompatible == 0 {
-				r.readSequences[key] = name
+			// file (version, features, invalid tier) does not hide a later copy.
+			if h.readable() {
+				r.readSequences[full] = name
 			}
 		}()
 	}

@@ -16,6 +16,37 @@ const (
 	knownVersion     = 1
 )
 
+// Section 4.1: incompatible feature bit 0 marks a rollup tier segment,
+// whose header (at least 72 bytes) carries the tier's fields.
+const (
+	rollupFeature      = 1
+	rollupHeaderLength = 72
+	maxWindow          = 366 * 86400000
+)
+
+// tier is what a valid rollup tier header says (section 4.1).
+type tier struct {
+	window, sourceWindow, firstSource, lastSource uint64
+}
+
+// readTier returns the tier fields of a header of n bytes, or nil when
+// they break section 4.1's rules (or n is below 72).
+func readTier(prefix []byte, n int) *tier {
+	if n < rollupHeaderLength {
+		return nil
+	}
+	t := tier{
+		window:       binary.LittleEndian.Uint64(prefix[36:]),
+		sourceWindow: binary.LittleEndian.Uint64(prefix[44:]),
+		firstSource:  binary.LittleEndian.Uint64(prefix[52:]),
+		lastSource:   binary.LittleEndian.Uint64(prefix[60:]),
+	}
+	if t.window < 1 || t.window > maxWindow || t.sourceWindow >= t.window || t.firstSource > t.lastSource {
+		return nil
+	}
+	return &t
+}
+
 // Section 5.
 var syncMarker = []byte{0xB5, 0x0C, 0x4B, 0x1D}
 
@@ -33,6 +64,25 @@ type header struct {
 	length       int
 	incompatible uint32
 	sequence     uint64
+	// tier is set when the version is 1, bit 0 is set and the tier
+	// fields are valid (section 4.1); nil otherwise.
+	tier *tier
+}
+
+// window is the header's part of a directory key (section 10.4): the
+// tier's window, 0 for anything else.
+func (h header) window() uint64 {
+	if h.tier != nil {
+		return h.tier.window
+	}
+	return 0
+}
+
+// readable says whether events can come from a segment with this header
+// (section 4, steps 4–5).
+func (h header) readable() bool {
+	return h.version == knownVersion && h.incompatible&^rollupFeature == 0 &&
+		(h.incompatible&rollupFeature == 0 || h.tier != nil)
 }
 
 // readIntactHeader returns the header if the magic, the header length and
@@ -61,12 +111,16 @@ func checkHeader(prefix []byte, size int) (header, string) {
 	if crc32.ChecksumIEEE(prefix[:n-4]) != binary.LittleEndian.Uint32(prefix[n-4:]) {
 		return header{}, "segment header checksum mismatch"
 	}
-	return header{
+	h := header{
 		version:      binary.LittleEndian.Uint16(prefix[8:]),
 		length:       n,
 		incompatible: binary.LittleEndian.Uint32(prefix[12:]),
 		sequence:     binary.LittleEndian.Uint64(prefix[20:]),
-	}, ""
+	}
+	if h.version == knownVersion && h.incompatible&rollupFeature != 0 {
+		h.tier = readTier(prefix, n)
+	}
+	return h, ""
 }
 
 // reporter receives what reading finds; damage returns false when reading
@@ -101,8 +155,12 @@ func readSegment(data []byte, report reporter) (goOn bool, err error) {
 			report.refused(8, fmt.Sprintf("unsupported format version %d (this reader knows %d)", h.version, knownVersion))
 			return true, nil
 		}
-		if h.incompatible != 0 {
-			report.refused(12, fmt.Sprintf("unsupported incompatible features %#x", h.incompatible))
+		if unknown := h.incompatible &^ rollupFeature; unknown != 0 {
+			report.refused(12, fmt.Sprintf("unsupported incompatible features %#x", unknown))
+			return true, nil
+		}
+		if h.incompatible&rollupFeature != 0 && h.tier == nil {
+			report.refused(36, "invalid rollup tier header")
 			return true, nil
 		}
 		// Step 6: compatible features are ignored; step 7: frames start at n.
