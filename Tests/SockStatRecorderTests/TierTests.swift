@@ -6,33 +6,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Sums per label and network, read with Foundation's JSON parser from
-/// canonical JSON lines (the input, or what a directory decodes to), so
-/// that the expected totals do not come from the code under test.
-struct NetworkTotals: Equatable, CustomStringConvertible {
-    /// By "label" for non-cellular traffic, "label (cellular)" for cellular.
-    var byLabel: [String: Totals] = [:]
-
-    init() {}
-
-    /// The totals of the events of `lines` with `t` at or after `from`.
-    init<Bytes: Collection<UInt8>>(jsonLines lines: Bytes, from: Int64 = .min) throws {
-        for line in lines.split(separator: UInt8(ascii: "\n")) {
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
-            let time = try #require(object["t"] as? Int64)
-            guard time >= from else { continue }
-            let cellular = object["c"] as? Int == 1
-            for (label, pair) in try #require(object["s"] as? [String: [UInt64]]) {
-                let key = cellular ? label + " (cellular)" : label
-                byLabel[key, default: Totals()].sent += pair[0]
-                byLabel[key, default: Totals()].received += pair[1]
-            }
-        }
-    }
-
-    var description: String { byLabel.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ") }
-}
-
 /// A phone-like log: 10 Hz events over a few labels, cellular periods,
 /// sleep gaps (the next event after one has a long `d`), as JSON lines.
 func phoneLikeLog(seconds: Int, seed: UInt64, labels: Int = 4) -> [UInt8] {
