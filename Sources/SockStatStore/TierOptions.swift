@@ -27,7 +27,7 @@ public struct RollupTierShare: Hashable, Sendable, CustomStringConvertible {
     /// The tiers a directory of `maxTotalBytes` gets when none are chosen:
     /// `defaults` when the cap holds them with recorded segments of
     /// `recordedSegmentBytes` (`TieredRetentionOptions.problem(recordedSegmentBytes:)`;
-    /// from about 36 KiB), else none: a small cap keeps recorded events only.
+    /// from 32 KiB), else none: a small cap keeps recorded events only.
     public static func defaults(forCap maxTotalBytes: Int, recordedSegmentBytes: Int) -> [RollupTierShare] {
         let tiered = TieredRetentionOptions(maxTotalBytes: maxTotalBytes, tiers: defaults)
         return tiered.problem(recordedSegmentBytes: recordedSegmentBytes) == nil ? defaults : []

@@ -394,6 +394,15 @@ struct TierOptionsTests {
         #expect(options.problem == nil)
     }
 
+    /// The defaults need 32 KiB: their smallest share, 25%, must hold two 4 KiB segments.
+    @Test(arguments: [(32 << 10, true), ((32 << 10) - 1, false), (1 << 20, true)])
+    func theDefaultTiersNeed32KiB(cap: Int, tiered: Bool) {
+        var options = RecorderOptions(directory: "/nonexistent")
+        options.maxTotalBytes = cap
+        #expect(options.tiers == (tiered ? RollupTierShare.defaults : []))
+        #expect(options.problem == nil)
+    }
+
     @Test func chosenTiersTheCapCannotHoldAreRefused() {
         var options = RecorderOptions(directory: "/nonexistent")
         options.maxTotalBytes = 16 << 10
