@@ -325,6 +325,41 @@ struct TierTests {
         #expect(try NetworkTotals(jsonLines: delivered) == NetworkTotals(jsonLines: input))
     }
 
+    /// An export while recording ships every tier's segments (coarse first)
+    /// and the stream they make decodes to the input's totals with what
+    /// later exports ship.
+    @Test func exportsShipEveryTierOnce() throws {
+        let directory = TemporaryDirectory()
+        let input = phoneLikeLog(seconds: 2_400, seed: 19)
+        let options = try tieredOptions(directory.path, cap: 64 << 10, tiers: "1s:30%,1m:25%")
+        let source = ReplaySource(bytes: input)
+        let clock = ManualClock()
+        let recorder = try Recorder(source: source, options: options, clock: clock)
+        var stream: [UInt8] = []
+        var windows: Set<Int64> = []
+        var polls = 0
+        func export() throws {
+            try recorder.export { segment in
+                stream.append(contentsOf: segment.bytes)
+                if let parsed = SegmentName.parse(segment.name) { windows.insert(parsed.window) }
+            }
+        }
+        while let reading = try source.advance() {
+            clock.set(reading)
+            recorder.poll(at: reading)
+            polls += 1
+            if polls % 12_000 == 0 { try export() }
+        }
+        #expect(recorder.shutdown())
+        try export()
+        #expect(recorder.metrics.segmentsDeleted == recorder.metrics.segmentsRolledUp)
+        #expect(windows == [0, 1_000, 60_000], "\(windows)")
+        let file = directory.path + "/../" + "export-\(UUID().uuidString).stream"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(stream).write(to: URL(fileURLWithPath: file))
+        #expect(try NetworkTotals(jsonLines: decodedLines(file)) == NetworkTotals(jsonLines: input))
+    }
+
     /// A read while recording gives every tier, each event once, the
     /// directory's totals at that moment.
     @Test func aReadGivesEveryTierOnce() throws {
