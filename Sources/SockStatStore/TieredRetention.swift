@@ -390,6 +390,18 @@ public final class TieredRetention {
         }
 
         mutating func append(_ event: Event) {
+            // A window can gather more labels than one event holds: several
+            // events with the same t, d and c then carry them (no byte lost).
+            guard event.counts.count <= FormatLimits.maxLabelsPerEvent else {
+                var start = 0
+                while start < event.counts.count {
+                    let end = min(start + FormatLimits.maxLabelsPerEvent, event.counts.count)
+                    append(Event(time: event.time, duration: event.duration, isCellular: event.isCellular,
+                                 counts: Array(event.counts[start..<end])))
+                    start = end
+                }
+                return
+            }
             if let first = encoder.firstEventTime {
                 let (elapsed, overflow) = event.time.subtractingReportingOverflow(first)
                 if overflow || elapsed < 0 || elapsed >= span

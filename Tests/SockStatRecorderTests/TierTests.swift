@@ -8,14 +8,14 @@ import TestSupport
 
 /// A phone-like log: 10 Hz events over a few labels, cellular periods,
 /// sleep gaps (the next event after one has a long `d`), as JSON lines.
-func phoneLikeLog(seconds: Int, seed: UInt64, labels: Int = 4) -> [UInt8] {
+func phoneLikeLog(seconds: Int, seed: UInt64, labels: Int = 4, interval: Int64 = 100) -> [UInt8] {
     var random = TestRandom(seed: seed)
     var lines: [UInt8] = []
     var time: Int64 = 1_700_000_000_000
     var cellular = false
-    for tick in 0..<(seconds * 10) {
+    for tick in 0..<(Int64(seconds) * 1000 / interval) {
         if tick % 600 == 0 { cellular = random.oneIn(3) }
-        var duration: Int64 = 100
+        var duration = interval
         if random.oneIn(900) { duration = Int64(random.below(600_000)) + 60_000 }  // asleep
         var counts: [LabelCounts] = []
         for label in 0..<labels where random.oneIn(2) || label == 0 {
@@ -127,6 +127,20 @@ struct TierTests {
         #expect(metrics.rollupPasses > 0 && metrics.rollupPasses <= metrics.segmentsRolledUp)
         #expect(metrics.rollupBytes > 0)
         #expect(metrics.eventsDropped == 0)
+        try expectExactTotals(directory.path, input: input, metrics: metrics)
+    }
+
+    /// A window gathering more than 1,024 labels (one event's most) is
+    /// written as several events with the same t, d and c: nothing is lost.
+    @Test func aWindowOfMoreThan1024LabelsIsSplitNotLost() throws {
+        let directory = TemporaryDirectory()
+        let input = phoneLikeLog(seconds: 400, seed: 23, labels: 1_500, interval: 1_000)
+        let options = try tieredOptions(directory.path, cap: 1 << 20, tiers: "10s:30%,1m:25%")
+        let metrics = try replay(input, into: options, pollsBetweenChecks: 10)
+        #expect(metrics.segmentsRolledUp > 0)
+        let decoded = try decodedLines(directory.path)
+        let tierEvents = try times(decoded).filter { $0.d == 10_000 || $0.d == 60_000 }
+        #expect(Set(tierEvents.map(\.t)).count < tierEvents.count, "some window was split into several events")
         try expectExactTotals(directory.path, input: input, metrics: metrics)
     }
 
