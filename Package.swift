@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "SockStatMetricsTests",
             dependencies: [
-                "SockStatMetrics", "SockStatRecorder", "SockStatFormat",
+                "SockStatMetrics", "SockStatRecorder", "SockStatStore", "SockStatFormat",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -23,6 +23,9 @@ import SockStatRecorder
 /// | `sockstatlog_written_bytes_total`       | `bytes`                 |
 /// | `sockstatlog_segments_created_total`    | `segments`              |
 /// | `sockstatlog_segments_deleted_total`    | `segmentsDeleted`       |
+/// | `sockstatlog_rollup_passes_total`       | `rollupPasses`          |
+/// | `sockstatlog_segments_rolled_up_total`  | `segmentsRolledUp`      |
+/// | `sockstatlog_rollup_bytes_total`        | `rollupBytes`           |
 /// | `sockstatlog_counter_resets_total`      | `counterResets`         |
 /// | `sockstatlog_counter_wraps_total`       | `counterWraps`          |
 /// | `sockstatlog_source_errors_total`       | `sourceErrors`          |
@@ -56,6 +59,9 @@ public final class RecorderMetricsReporter: Sendable {
         ("sockstatlog_written_bytes_total", \.bytes),
         ("sockstatlog_segments_created_total", \.segments),
         ("sockstatlog_segments_deleted_total", \.segmentsDeleted),
+        ("sockstatlog_rollup_passes_total", \.rollupPasses),
+        ("sockstatlog_segments_rolled_up_total", \.segmentsRolledUp),
+        ("sockstatlog_rollup_bytes_total", \.rollupBytes),
         ("sockstatlog_counter_resets_total", \.counterResets),
         ("sockstatlog_counter_wraps_total", \.counterWraps),
         ("sockstatlog_source_errors_total", \.sourceErrors),

@@ -59,8 +59,11 @@ extension Recorder {
     /// read does not rotate segments, so reading often costs no space), and
     /// its complete blocks are read up to its size at that moment. The
     /// segments read are those a drain would take, in the same order, with
-    /// the same damage handling; a segment a collector takes meanwhile is
-    /// simply not read. After `shutdown()` a read still reads what is on disk.
+    /// the same damage handling, every tier (coarse first), each opened at
+    /// the moment the open segment's size is taken: what the log held then
+    /// is read, whatever a rollup, retention or a collector does after
+    /// (a segment a rollup already holds is not read twice). After
+    /// `shutdown()` a read still reads what is on disk.
     ///
     /// - Throws: what `sink` throws, or `StoreError` if the directory cannot be read.
     @discardableResult
@@ -75,28 +78,19 @@ extension Recorder {
         for input in inputs {
             let bytes: [UInt8]
             do {
-                bytes = try self.bytes(of: input)
+                bytes = try input.segment.read(prefix: input.prefix)
             } catch {
-                // A file a collector or retention took meanwhile is not an
-                // error here; anything else is said.
-                if SegmentDirectory.exists(input.path) { logger.warning("sockstatlog: read: \(error)") }
+                logger.warning("sockstatlog: read: \(error)")
                 continue
             }
-            guard let outcome = try collector.read(bytes, path: input.path, to: lines.output,
+            let path = input.segment.path
+            guard let outcome = try collector.read(bytes, path: path, to: lines.output,
                                                    notes: { logger.warning("sockstatlog: read: \($0)") })
             else { continue }
             try lines.deliver(to: sink)
-            summary.add(CollectedSegment(path: input.path, events: outcome.events, damage: outcome.damage))
+            summary.add(CollectedSegment(path: path, events: outcome.events, damage: outcome.damage))
         }
         return summary
-    }
-
-    private func bytes(of input: SegmentInput) throws(StoreError) -> [UInt8] {
-        switch input {
-        case .prefix(let path, let bytes): try SegmentDirectory.read(path, prefix: bytes)
-        case .file(let path): try SegmentDirectory.read(path)
-        case .standardInput: try SegmentDirectory.readStandardInput()
-        }
     }
 
 }

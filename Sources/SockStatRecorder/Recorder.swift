@@ -28,12 +28,42 @@ public struct RecorderOptions: Hashable, Sendable {
     /// The segment size used when none is set: 256 KiB, or a quarter of a
     /// directory cap under 1 MiB, but not below 4 KiB.
     public static func defaultSegmentBytes(forCap maxTotalBytes: Int) -> Int {
-        min(256 * 1024, max(4096, maxTotalBytes / 4))
+        SegmentLogOptions.segmentBytes(forCap: maxTotalBytes)
     }
     /// Segments also rotate at this age, if set.
     public var maxSegmentAgeMilliseconds: Int64?
     /// Retention keeps the directory's segments at or under this. Default 5 MiB.
     public var maxTotalBytes: Int = 5 * 1024 * 1024
+    /// The rollup tiers after the recorded events, finest first, each with
+    /// its window and share of `maxTotalBytes` (the recorded events keep the
+    /// rest): when a tier would pass its share its oldest segment is rolled
+    /// up into the next tier, the last tier deletes its oldest
+    /// (`Spec/RECORDER.md` 4.1). Empty: no rollups, the oldest recorded
+    /// segment is deleted.
+    ///
+    /// Default `RollupTierShare.defaults` (1 min with 30%, 1 h with 25%; the
+    /// recorded events 45%), when the cap holds them
+    /// (`defaultTiers(forCap:segmentBytes:)`); a cap too small for them
+    /// records without rollups. Tiers set here are kept as set and checked
+    /// by `problem`.
+    public var tiers: [RollupTierShare] {
+        get { chosenTiers ?? Self.defaultTiers(forCap: maxTotalBytes, segmentBytes: maxSegmentBytes) }
+        set { chosenTiers = newValue }
+    }
+    /// The tiers set by the caller, if any.
+    private var chosenTiers: [RollupTierShare]?
+
+    /// The tiers used when none are set: `RollupTierShare.defaults` when
+    /// `maxTotalBytes` holds them with recorded segments of `segmentBytes`
+    /// (`TieredRetentionOptions.problem(recordedSegmentBytes:)`), else none.
+    public static func defaultTiers(forCap maxTotalBytes: Int, segmentBytes: Int) -> [RollupTierShare] {
+        RollupTierShare.defaults(forCap: maxTotalBytes, recordedSegmentBytes: segmentBytes)
+    }
+
+    /// How retention keeps the directory: the cap shared out among the tiers.
+    public var tieredRetentionOptions: TieredRetentionOptions {
+        TieredRetentionOptions(maxTotalBytes: maxTotalBytes, tiers: tiers, maxAgeMilliseconds: maxAgeMilliseconds)
+    }
     /// Retention also deletes closed segments last written longer ago than this, if set.
     public var maxAgeMilliseconds: Int64?
     /// Blocks that could not be written are held up to this many bytes. Default 1 MiB.
@@ -70,6 +100,8 @@ public struct RecorderOptions: Hashable, Sendable {
         if maxTotalBytes < maxSegmentBytes {
             return "the directory cap (\(maxTotalBytes) bytes) must be at least the segment size (\(maxSegmentBytes) bytes)"
         }
+        if let problem = RollupTierShare.problem(of: tiers) { return problem }
+        if let problem = tieredRetentionOptions.problem(recordedSegmentBytes: maxSegmentBytes) { return problem }
         if let age = maxAgeMilliseconds, age < 1 { return "the age limit must be at least 1 ms, not \(age)" }
         if shutdownTimeoutMilliseconds < 0 { return "the shutdown timeout cannot be negative (\(shutdownTimeoutMilliseconds) ms)" }
         return nil
@@ -92,8 +124,16 @@ public struct RecorderMetrics: Hashable, Sendable {
     public var bytes = 0
     /// Segments created (the first, then one per rotation).
     public var segments = 0
-    /// Segments deleted by retention.
+    /// Segments deleted by retention: of every tier, rolled up into the
+    /// next tier first or not (`segmentsRolledUp` of them were).
     public var segmentsDeleted = 0
+    /// Times retention made room by rolling segments up (one pass can roll
+    /// segments through several tiers).
+    public var rollupPasses = 0
+    /// Segments rolled up into the next tier before they were deleted.
+    public var segmentsRolledUp = 0
+    /// Bytes of rollup tier segments written (each rewrite of a tier's tail whole).
+    public var rollupBytes = 0
     /// Counters that went backwards, taken as resets.
     public var counterResets = 0
     /// Counters that went backwards, taken as 32-bit wraps.
@@ -146,7 +186,7 @@ final class RecorderCore: @unchecked Sendable {
     let source: any CounterSource
     let logger: Logger
     private let writer: SegmentLogWriter
-    private let retention: Retention
+    private let retention: TieredRetention
     /// One struct, so a poll works on it in place: a class's stored
     /// properties passed to one another are copied (retained) at every poll.
     /// The class is used by one thread at a time (the `Recorder`'s lock), so
@@ -180,9 +220,9 @@ final class RecorderCore: @unchecked Sendable {
         self.source = source
         self.logger = logger
         if let problem = options.problem { throw StoreError(.invalidOptions, path: options.directory, problem) }
-        writer = try SegmentLogWriter(directory: options.directory, options: options.segmentLogOptions, creationTime: wallClock)
-        retention = Retention(directory: options.directory, maxTotalBytes: options.maxTotalBytes,
-                              maxAgeMilliseconds: options.maxAgeMilliseconds)
+        retention = try TieredRetention(directory: options.directory, options: options.tieredRetentionOptions)
+        writer = try SegmentLogWriter(directory: options.directory, options: options.segmentLogOptions, creationTime: wallClock,
+                                      firstSequence: retention.firstFreeRecordedSequence)
         polling.event.counts.reserveCapacity(16)
         let retention = self.retention
         writer.willWrite = { [unowned self] bytes, open, openBytes in
@@ -393,6 +433,17 @@ final class RecorderCore: @unchecked Sendable {
         try writer.close()
     }
 
+    /// Releases the rollup tiers' tails, so that a collector takes them too;
+    /// the next rollup into a tier starts a new tail.
+    func closeTails() {
+        retention.closeTails()
+    }
+
+    /// Test seam: see `TieredRetention.willRenameTemporaryFile`.
+    func onRollupTemporaryFile(_ hook: ((String) -> Void)?) {
+        retention.willRenameTemporaryFile = hook
+    }
+
     /// Writes the buffered block and the segment's size so far, without
     /// closing it: where a reader finds every complete block.
     func flushAndLocateOpenSegment() -> (path: String, bytes: Int)? {
@@ -407,6 +458,8 @@ final class RecorderCore: @unchecked Sendable {
     func closeForShutdown(lastPollAt reading: ClockReading) {
         guard !isClosed else { return }
         defer {
+            // Nothing is rolled up any more: the tails are collectors' to take.
+            retention.closeTails()
             isClosed = true
             recordedEvents.finish()  // live views end: nothing more is recorded
         }
@@ -443,6 +496,10 @@ final class RecorderCore: @unchecked Sendable {
         result.segments = written.segments
         result.writeErrors = written.writeErrors
         result.counterResets = polling.tracker.resets
+        let rollups = retention.metrics
+        result.rollupPasses = rollups.passes
+        result.segmentsRolledUp = rollups.segmentsRolledUp
+        result.rollupBytes = rollups.bytesWritten
         result.counterWraps = polling.tracker.wraps
         return result
     }
@@ -611,13 +668,20 @@ public final class Recorder: Sendable {
     }
 
     /// Writes the buffered block and closes the open segment; the next event
-    /// starts a new one.
+    /// starts a new one. The rollup tiers' tails are released too, so that a
+    /// collection takes every tier (even when the segment cannot be closed).
     func closeOpenSegment() throws(StoreError) {
         var failure: StoreError?
         core.withLock { core in
             do throws(StoreError) { try core.closeSegment() } catch { failure = error }
+            core.closeTails()
         }
         if let failure { throw failure }
+    }
+
+    /// Test seam: called with each rollup's temporary file before it is renamed into place.
+    package func onRollupTemporaryFile(_ hook: (@Sendable (String) -> Void)?) {
+        core.withLock { $0.onRollupTemporaryFile(hook) }
     }
 
     /// Writes the buffered block; returns the open segment and its size, if
@@ -628,16 +692,16 @@ public final class Recorder: Sendable {
 
     /// What a read takes, at one moment: this user's segments in order, the
     /// open one (its buffered block written first) up to its size then.
-    func snapshotForRead() throws(StoreError) -> [SegmentInput] {
-        try core.withLock { (core: inout RecorderCore) throws(StoreError) -> [SegmentInput] in
+    /// Each is opened then, under the lock polls take: a rollup after it
+    /// (which moves a recorded segment's events into a tier's tail, read
+    /// earlier, coarse tiers first) cannot make a read miss or repeat them.
+    func snapshotForRead() throws(StoreError) -> [(segment: OpenedSegment, prefix: Int?)] {
+        try core.withLock { (core: inout RecorderCore) throws(StoreError) -> [(segment: OpenedSegment, prefix: Int?)] in
             let open = core.flushAndLocateOpenSegment()
-            var inputs: [SegmentInput] = []
-            for file in try SegmentDirectory.segments(in: options.directory) where file.isCollectable {
-                if let open, file.path == open.path {
-                    inputs.append(.prefix(file.path, bytes: open.bytes))
-                } else {
-                    inputs.append(.file(file.path))
-                }
+            var inputs: [(segment: OpenedSegment, prefix: Int?)] = []
+            for file in try SegmentDirectory.segments(in: options.directory) where file.isCollectable && file.heldBy == nil {
+                guard let opened = SegmentDirectory.open(file.path) else { continue }
+                inputs.append((opened, open.flatMap { file.path == $0.path ? $0.bytes : nil }))
             }
             return inputs
         }

@@ -306,3 +306,46 @@ public struct ClaimedSegment {
 // Not Sendable: it holds the lock of the file it claimed, for the thread collecting it.
 @available(*, unavailable)
 extension ClaimedSegment: Sendable {}
+
+extension SegmentDirectory {
+    /// Opens a segment to read later: what it holds now, even if it is
+    /// renamed over or deleted meanwhile (a rollup rewriting a tier's tail,
+    /// retention deleting a source it rolled up), so that a reader that
+    /// opens every file of a listing at one moment reads that moment's log.
+    /// Nil when it cannot be opened (gone already).
+    public static func open(_ path: String) -> OpenedSegment? {
+        guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly) else { return nil }
+        return OpenedSegment(path: path, descriptor: fd)
+    }
+}
+
+/// A segment opened to be read later (`SegmentDirectory.open(_:)`). A
+/// class: it closes its file when released.
+public final class OpenedSegment {
+    /// Its path when it was opened.
+    public let path: String
+    private let descriptor: FileDescriptor
+
+    init(path: String, descriptor: FileDescriptor) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { try? descriptor.close() }
+
+    /// Its bytes, from the start: all of them (at most
+    /// `FormatLimits.maxSegmentBytes`), or the first `prefix` (the complete
+    /// blocks of a segment being written, whose size the writer gave).
+    public func read(prefix: Int? = nil) throws(StoreError) -> [UInt8] {
+        guard lseek(descriptor.rawValue, 0, SEEK_SET) == 0 else {
+            throw StoreError(.read, path: path, "cannot seek", Errno(rawValue: errno))
+        }
+        var bytes = try FileIO.readAll(descriptor, path: path, limit: FormatLimits.maxSegmentBytes)
+        if let prefix, bytes.count > prefix { bytes.removeLast(bytes.count - prefix) }
+        return bytes
+    }
+}
+
+// Not Sendable: it owns an open file, for the thread reading it.
+@available(*, unavailable)
+extension OpenedSegment: Sendable {}

@@ -32,6 +32,15 @@ public struct SegmentLogOptions: Hashable, Sendable {
     /// The defaults: what the recorder uses.
     public init() {}
 
+    /// The segment size for a directory (or a tier's share of one) of
+    /// `maxTotalBytes`: 256 KiB, or a quarter of a cap under 1 MiB, but not
+    /// below 4 KiB, so that a small cap gets small segments rather than
+    /// being refused, and retention, which deletes whole segments, still
+    /// keeps about three quarters of it.
+    public static func segmentBytes(forCap maxTotalBytes: Int) -> Int {
+        min(256 * 1024, max(4096, maxTotalBytes / 4))
+    }
+
     /// The largest file a segment written with these options can become:
     /// the rotation size, plus the block that passes it (a segment always
     /// takes at least one), plus the backlog written after an outage (which
@@ -210,12 +219,17 @@ public final class SegmentLogWriter {
     public var pendingEvents: Int { (encoder?.eventCount ?? 0) + backlog.reduce(0) { $0 + $1.events } }
 
     /// Opens `directory` (created 0700 if missing) for writing. Numbering
-    /// continues after the highest segment already there.
+    /// continues after the highest segment already there, and at
+    /// `firstSequence` or above.
     ///
-    /// - Parameter creationTime: the clock stamped in new segment headers; nil
-    ///   stamps the `t` of the segment's first event (deterministic output).
+    /// - Parameters:
+    ///   - creationTime: the clock stamped in new segment headers; nil
+    ///     stamps the `t` of the segment's first event (deterministic output).
+    ///   - firstSequence: the lowest sequence number to use: above those a
+    ///     rollup already holds (`TieredRetention.firstFreeRecordedSequence`),
+    ///     whose segments may all be gone.
     public init(directory: String, options: SegmentLogOptions = SegmentLogOptions(),
-                creationTime: (() -> Int64)? = nil) throws(StoreError) {
+                creationTime: (() -> Int64)? = nil, firstSequence: UInt64 = 1) throws(StoreError) {
         if let problem = options.problem { throw StoreError(.invalidOptions, path: directory, problem) }
         self.directory = directory
         self.options = options
@@ -229,7 +243,7 @@ public final class SegmentLogWriter {
             && Self.isOwnedByUs(SegmentDirectory.path(of: name, in: directory)) {
             _ = unlink(SegmentDirectory.path(of: name, in: directory))
         }
-        self.nextSequence = (names.compactMap(SegmentName.sequence(fromFileName:)).max() ?? 0) &+ 1
+        self.nextSequence = max((names.compactMap(SegmentName.sequence(fromFileName:)).max() ?? 0) &+ 1, firstSequence)
     }
 
     deinit {

@@ -44,8 +44,14 @@ struct SockStatRecord: ParsableCommand {
     @Option(help: ArgumentHelp("Rotate segments before they pass this many bytes (default: 262144, or a quarter of --max-total-bytes when that is under 1 MiB, at least 4096).", valueName: "N"))
     var maxSegmentBytes: Int?
 
-    @Option(help: ArgumentHelp("Keep the directory's segments at or under this many bytes (oldest deleted first).", valueName: "N"))
+    @Option(help: ArgumentHelp("Keep the directory's segments at or under this many bytes, every tier included (see --tiers).", valueName: "N"))
     var maxTotalBytes: Int = 5 * 1024 * 1024
+
+    @Option(help: ArgumentHelp("Rollup tiers after the recorded events, finest first, as WINDOW:SHARE of --max-total-bytes "
+                               + "(e.g. 1m:30%,1h:25%; the recorded events get the rest), or none: the oldest recorded "
+                               + "segments are deleted. Default 1m:30%,1h:25%, or none when the cap is too small to hold them.",
+                               valueName: "SPEC"))
+    var tiers: String?
 
     @Option(help: ArgumentHelp("Default-route interfaces that count as cellular, comma-separated shell patterns.", valueName: "PATTERNS"))
     var cellularInterfaces: String = "wwan*,rmnet*,ccmni*,pdp_ip*"
@@ -73,6 +79,9 @@ struct SockStatRecord: ParsableCommand {
         guard maxTotalBytes >= 4096 else {
             throw ValidationError("--max-total-bytes must be at least 4096 (one segment of the smallest size)")
         }
+        if let tiers, case .failure(let error) = RollupTierShare.parse(tiers) {
+            throw ValidationError("--tiers: \(error)")
+        }
         // The library's own rules, so that no value gets past the parser
         // that the recorder would refuse (or readers would).
         if let problem = recorderOptions.problem { throw ValidationError(problem) }
@@ -98,6 +107,7 @@ struct SockStatRecord: ParsableCommand {
         options.flushIntervalMilliseconds = Int64((flushInterval * 1000).rounded())
         options.maxTotalBytes = maxTotalBytes
         if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
+        if let tiers, case .success(let parsed) = RollupTierShare.parse(tiers) { options.tiers = parsed }
         return options
     }
 
@@ -116,7 +126,8 @@ struct SockStatRecord: ParsableCommand {
         report("\(plural(metrics.polls, "poll")), \(plural(metrics.events, "event")), \(plural(metrics.blocks, "block")), "
             + "\(plural(metrics.segments, "segment")), \(plural(metrics.bytes, "byte")) "
             + "(\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) B/event), "
-            + "\(metrics.segmentsDeleted) deleted by retention, \(plural(metrics.counterResets, "counter reset")), "
+            + "\(metrics.segmentsDeleted) deleted by retention (\(metrics.segmentsRolledUp) rolled up first), "
+            + "\(plural(metrics.counterResets, "counter reset")), "
             + "\(plural(metrics.eventsDropped, "event")) dropped, \(plural(metrics.labelsRefused, "label")) refused, "
             + "\(plural(metrics.eventsSplit, "event")) split, \(plural(metrics.writeErrors, "write error"))")
         if let watched {

@@ -1,5 +1,6 @@
 import Foundation
 import SockStatFormat
+import SockStatStore
 import Testing
 import TestSupport
 
@@ -40,27 +41,43 @@ struct RecordCommandTests {
     }
 
     /// A user asking for 100 kB of logs gets them: the segments shrink to a
-    /// quarter of the cap, retention keeps the directory under it, and what
-    /// is kept is the newest events, whole.
-    @Test func aCapSmallerThanTheSegmentSizeShrinksTheSegments() throws {
+    /// quarter of the cap, retention keeps the directory under it. Without
+    /// tiers what is kept is the newest events, whole; with the default
+    /// tiers (which a 100 kB cap holds) older events are rolled up, and the
+    /// totals over the time kept are exact.
+    @Test(arguments: [["--tiers", "none"], []])
+    func aCapSmallerThanTheSegmentSizeShrinksTheSegments(tiers: [String]) throws {
         let input = try Workload.lines(hours: 2, seed: 3)
         let directory = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("input.jsonl")
         try input.write(to: source)
         let logs = directory.appendingPathComponent("logs")
-        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--max-total-bytes", "100000"],
+        let record = try Tool.run(["--dir", logs.path, "--replay", source.path, "--max-total-bytes", "100000"] + tiers,
                                   executable: Tool.record)
         #expect(record.exitCode == 0, "\(record.stderrText)")
         let segments = try FileManager.default.contentsOfDirectory(atPath: logs.path).filter { $0.hasSuffix(".sslog") }
         let sizes = try segments.map { try FileManager.default.attributesOfItem(atPath: logs.appendingPathComponent($0).path)[.size] as? Int ?? 0 }
         #expect(sizes.reduce(0, +) <= 100_000)
-        #expect(segments.count >= 3, "segments of about 25,000 bytes, not one of 256 KiB")
-        #expect(sizes.allSatisfy { $0 <= 25_000 + 4096 }, "\(sizes)")
+        let recorded = zip(segments, sizes).filter { SegmentName.sequence(fromFileName: $0.0) != nil }
+        #expect(recorded.allSatisfy { $0.1 <= 25_000 + 4096 }, "segments of about 25,000 bytes, not 256 KiB: \(sizes)")
         let decoded = try Tool.run([logs.path])
         #expect(decoded.exitCode == 0)
-        #expect(!decoded.stdout.isEmpty && decoded.stdout.count < input.count, "retention deleted the oldest")
-        #expect(input.suffix(decoded.stdout.count) == decoded.stdout, "what is kept is the input's newest events, whole")
+        #expect(!decoded.stdout.isEmpty && decoded.stdout.count < input.count, "retention deleted or rolled up the oldest")
+        if tiers == ["--tiers", "none"] {
+            #expect(recorded.count >= 3, "\(segments)")
+            #expect(input.suffix(decoded.stdout.count) == decoded.stdout, "what is kept is the input's newest events, whole")
+        } else {
+            #expect(segments.contains { $0.hasPrefix("sockstat-1m-") }, "\(segments)")
+            let deleted = try #require(TierCommandTests.count(before: " deleted by retention", in: record.stderrText))
+            let rolledUp = try #require(TierCommandTests.count(before: " rolled up first", in: record.stderrText))
+            #expect(rolledUp > 0)
+            var from = Int64.min
+            if deleted > rolledUp, let first = try TierCommandTests.times(decoded.stdout).min(by: { $0.t < $1.t }) {
+                from = first.t + first.d
+            }
+            #expect(try NetworkTotals(jsonLines: decoded.stdout, from: from) == NetworkTotals(jsonLines: input, from: from))
+        }
     }
 
     /// Adversarial input a recorder could still have written: extreme values,

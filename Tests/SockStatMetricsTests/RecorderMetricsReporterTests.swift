@@ -4,6 +4,7 @@ import MetricsTestKit
 import SockStatFormat
 import SockStatMetrics
 @testable import SockStatRecorder
+import SockStatStore
 import Synchronization
 import SystemPackage
 import Testing
@@ -42,6 +43,9 @@ let documentedMetrics: [(name: String, field: any KeyPath<RecorderMetrics, Int> 
     ("sockstatlog_written_bytes_total", \.bytes),
     ("sockstatlog_segments_created_total", \.segments),
     ("sockstatlog_segments_deleted_total", \.segmentsDeleted),
+    ("sockstatlog_rollup_passes_total", \.rollupPasses),
+    ("sockstatlog_segments_rolled_up_total", \.segmentsRolledUp),
+    ("sockstatlog_rollup_bytes_total", \.rollupBytes),
     ("sockstatlog_counter_resets_total", \.counterResets),
     ("sockstatlog_counter_wraps_total", \.counterWraps),
     ("sockstatlog_source_errors_total", \.sourceErrors),
@@ -63,7 +67,7 @@ func reading(_ time: Int64) -> ClockReading {
 }
 
 struct RecorderMetricsReporterTests {
-    /// Drives a recorder through everything it counts (rotations, retention,
+    /// Drives a recorder through everything it counts (rotations, rollups, retention,
     /// resets, wraps, a failing source, failing writes past the backlog,
     /// refused labels, an event split in two), checking after each step
     /// that what the backend shows equals `recorder.metrics`.
@@ -73,7 +77,11 @@ struct RecorderMetricsReporterTests {
         var options = RecorderOptions(directory: directory.path)
         options.flushIntervalMilliseconds = 300
         options.maxSegmentBytes = 600
-        options.maxTotalBytes = 1_800
+        // Small shares, so that rollups run early: the recorded events keep
+        // 6,000 bytes, each tier 12,000 (two of its 4 KiB segments and more).
+        options.maxTotalBytes = 30_000
+        options.tiers = [RollupTierShare(windowMilliseconds: 1_000, fractionOfCap: 0.40),
+                         RollupTierShare(windowMilliseconds: 60_000, fractionOfCap: 0.40)]
         options.maxBacklogBytes = 200
         options.syncEachBlock = false
         options.shutdownTimeoutMilliseconds = 30_000
@@ -88,7 +96,7 @@ struct RecorderMetricsReporterTests {
             try expectReported(recorder.metrics, in: factory, dimensions: dimensions)
         }
 
-        for step in 0..<200 {                                  // blocks, rotations, retention
+        for step in 0..<800 {                                  // blocks, rotations, rollups, retention
             source.set([("a", UInt64(step) * 1_000, UInt64(step)), ("b", UInt64(step * step), 0)])
             try poll()
         }

@@ -30,7 +30,16 @@ public struct BlockEncoder: Sendable {
 
     /// Creates an encoder for the segment numbered `segmentSequence`.
     public init(segmentSequence: UInt64) {
+        self.init(segmentSequence: segmentSequence, firstBlockIndex: 0)
+    }
+
+    /// Creates an encoder whose first block gets index `firstBlockIndex`:
+    /// for blocks that follow blocks of the same segment written by another
+    /// encoder (a rollup tier's tail is rewritten from its last block on, and
+    /// block indexes must keep increasing, `Spec/FORMAT.md` 10.1).
+    public init(segmentSequence: UInt64, firstBlockIndex: UInt64) {
         self.segmentSequence = segmentSequence
+        self.nextBlockIndex = firstBlockIndex
         payload = [UInt8](repeating: 0, count: 4096)
     }
 
