@@ -41,7 +41,7 @@ public struct RecorderOptions: Hashable, Sendable {
     /// (`Spec/RECORDER.md` 4.1). Empty: no rollups, the oldest recorded
     /// segment is deleted.
     ///
-    /// Default `RollupTierShare.defaults` (1 min with 30%, 1 h with 25%; the
+    /// Default `RollupTierShare.defaults` (1 min with 29%, 1 h with 26%; the
     /// recorded events 45%), when the cap holds them
     /// (`defaultTiers(forCap:segmentBytes:)`); a cap too small for them
     /// records without rollups. Tiers set here are kept as set and checked

@@ -316,6 +316,10 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
             _ = note(CollectionNote(.duplicate, path: path, "\(key.description) already read from \(first); skipped"), notes)
             return nil
         }
+        // What this rollup holds as read, not only as listed: a recorder
+        // may have rewritten it since (a newer tail holds one more source,
+        // which may still be there when it comes to be read).
+        if let rollup = intact?.rollup { holdings.add(rollup, path: path, keyPath: keyPath) }
         let stops = stopsAtFirstLoss
         var damageNotes: [CollectionNote] = []
         let outcome: SegmentDecoder<Writer>.Outcome

@@ -45,8 +45,12 @@ struct RollupHoldings {
     /// Notes that the segment at `path` (in the directory of `keyPath`) holds what `rollup` says.
     mutating func add(_ rollup: RollupTier, path: String, keyPath: String) {
         let tier = Tier(directory: SegmentKey.directory(of: keyPath), window: rollup.sourceWindow)
-        // Noted once however often its header is looked at.
-        guard holders[tier]?.contains(where: { $0.path == path }) != true else { return }
+        // Noted once however often its header is looked at; a tail
+        // rewritten in between holds what it held and more.
+        if let index = holders[tier]?.firstIndex(where: { $0.path == path }), let known = holders[tier]?[index].sources {
+            holders[tier]?[index].sources = min(known.lowerBound, rollup.sources.lowerBound)...max(known.upperBound, rollup.sources.upperBound)
+            return
+        }
         holders[tier, default: []].append((rollup.sources, path))
     }
 

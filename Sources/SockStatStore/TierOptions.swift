@@ -17,17 +17,19 @@ public struct RollupTierShare: Hashable, Sendable, CustomStringConvertible {
         self.fractionOfCap = fractionOfCap
     }
 
-    /// The default tiers: 1 minute with 30% of the cap, 1 hour with 25%;
-    /// the recorded events keep 45%.
+    /// The default tiers: 1 minute with 29% of the cap, 1 hour with 26%;
+    /// the recorded events keep 45%. With the default 5 MiB and the
+    /// reference workload that is 12 hours of the recorded events at their
+    /// busiest, 30 days of minutes and a year of hours (`Spec/RECORDER.md` 4.2).
     public static let defaults: [RollupTierShare] = [
-        RollupTierShare(windowMilliseconds: 60_000, fractionOfCap: 0.30),
-        RollupTierShare(windowMilliseconds: 3_600_000, fractionOfCap: 0.25),
+        RollupTierShare(windowMilliseconds: 60_000, fractionOfCap: 0.29),
+        RollupTierShare(windowMilliseconds: 3_600_000, fractionOfCap: 0.26),
     ]
 
     /// The tiers a directory of `maxTotalBytes` gets when none are chosen:
     /// `defaults` when the cap holds them with recorded segments of
     /// `recordedSegmentBytes` (`TieredRetentionOptions.problem(recordedSegmentBytes:)`;
-    /// from 32 KiB), else none: a small cap keeps recorded events only.
+    /// from 31,508 bytes), else none: a small cap keeps recorded events only.
     public static func defaults(forCap maxTotalBytes: Int, recordedSegmentBytes: Int) -> [RollupTierShare] {
         let tiered = TieredRetentionOptions(maxTotalBytes: maxTotalBytes, tiers: defaults)
         return tiered.problem(recordedSegmentBytes: recordedSegmentBytes) == nil ? defaults : []
@@ -140,12 +142,20 @@ public struct RollupTierOptions: Hashable, Sendable {
     public var maxSegmentBytes: Int
 
     /// A tier of `windowMilliseconds` keeping `maxBytes`, its segments
-    /// `SegmentLogOptions.segmentBytes(forCap:)` of that share unless given
-    /// (256 KiB, or a quarter of a share under 1 MiB, at least 4 KiB).
+    /// `segmentBytes(forShare:)` of that share unless given.
     public init(windowMilliseconds: Int64, maxBytes: Int, maxSegmentBytes: Int? = nil) {
         self.windowMilliseconds = windowMilliseconds
         self.maxBytes = maxBytes
-        self.maxSegmentBytes = maxSegmentBytes ?? SegmentLogOptions.segmentBytes(forCap: maxBytes)
+        self.maxSegmentBytes = maxSegmentBytes ?? Self.segmentBytes(forShare: maxBytes)
+    }
+
+    /// A rollup tier's segment size for a share of `maxBytes`: an eighth of
+    /// it, at least 4 KiB, at most 64 KiB. A rollup rewrites the tail, and
+    /// the tail and the file replacing it are both on disk for a moment, so
+    /// the segment size is what a rewrite costs and twice it what the tier
+    /// cannot use: small segments keep more history in the share.
+    public static func segmentBytes(forShare maxBytes: Int) -> Int {
+        min(64 * 1024, max(4096, maxBytes / 8))
     }
 }
 

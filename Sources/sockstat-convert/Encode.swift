@@ -39,7 +39,7 @@ struct Encode: ParsableCommand {
     var maxTotalBytes: Int?
 
     @Option(help: ArgumentHelp("With --max-total-bytes: rollup tiers as WINDOW:SHARE of it, finest first "
-                               + "(e.g. 1m:30%,1h:25%; the recorded events get the rest), or none. Default as sockstat-record's.",
+                               + "(e.g. 1m:29%,1h:26%; the recorded events get the rest), or none. Default as sockstat-record's.",
                                valueName: "SPEC"))
     var tiers: String?
 

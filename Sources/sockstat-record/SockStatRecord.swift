@@ -48,8 +48,8 @@ struct SockStatRecord: ParsableCommand {
     var maxTotalBytes: Int = 5 * 1024 * 1024
 
     @Option(help: ArgumentHelp("Rollup tiers after the recorded events, finest first, as WINDOW:SHARE of --max-total-bytes "
-                               + "(e.g. 1m:30%,1h:25%; the recorded events get the rest), or none: the oldest recorded "
-                               + "segments are deleted. Default 1m:30%,1h:25%, or none when the cap is too small to hold them.",
+                               + "(e.g. 1m:29%,1h:26%; the recorded events get the rest), or none: the oldest recorded "
+                               + "segments are deleted. Default 1m:29%,1h:26%, or none when the cap is too small to hold them.",
                                valueName: "SPEC"))
     var tiers: String?
 

@@ -433,19 +433,20 @@ struct TierOptionsTests {
         var options = RecorderOptions(directory: "/nonexistent")
         #expect(options.tiers == RollupTierShare.defaults)
         let retention = options.tieredRetentionOptions
-        #expect(retention.rollupTiers.map(\.maxBytes) == [Int(Double(5 << 20) * 0.30), Int(Double(5 << 20) * 0.25)])
+        #expect(retention.rollupTiers.map(\.maxBytes) == [Int(Double(5 << 20) * 0.29), Int(Double(5 << 20) * 0.26)])
         #expect(retention.recordedMaxBytes == (5 << 20) - retention.rollupTiers.map(\.maxBytes).reduce(0, +))
         options.maxTotalBytes = 50 << 20
-        #expect(options.tieredRetentionOptions.rollupTiers.map(\.maxBytes) == [Int(Double(50 << 20) * 0.30), Int(Double(50 << 20) * 0.25)])
+        #expect(options.tieredRetentionOptions.rollupTiers.map(\.maxBytes) == [Int(Double(50 << 20) * 0.29), Int(Double(50 << 20) * 0.26)])
         // Too small a cap for the defaults: none, as before tiers.
         options.maxTotalBytes = 16 << 10
         #expect(options.tiers.isEmpty)
         #expect(options.problem == nil)
     }
 
-    /// The defaults need 32 KiB: their smallest share, 25%, must hold two 4 KiB segments.
-    @Test(arguments: [(32 << 10, true), ((32 << 10) - 1, false), (1 << 20, true)])
-    func theDefaultTiersNeed32KiB(cap: Int, tiered: Bool) {
+    /// The defaults need 31,508 bytes: their smallest share, 26%, must hold
+    /// two 4 KiB segments (8,192 bytes).
+    @Test(arguments: [(31_508, true), (31_507, false), (16 << 10, false), (1 << 20, true)])
+    func theDefaultTiersNeedAbout31KiB(cap: Int, tiered: Bool) {
         var options = RecorderOptions(directory: "/nonexistent")
         options.maxTotalBytes = cap
         #expect(options.tiers == (tiered ? RollupTierShare.defaults : []))
