@@ -408,6 +408,12 @@ public struct SegmentCollector<Writer: DecodedBlockWriter> {
             // collector took is gone: both are skipped.
             guard let claimed = SegmentDirectory.claim(file.path, unlinking: unlinkFile) else { continue }
             defer { claimed.release() }
+            if let window = file.window, let sequence = file.sequence,
+               let holder = SegmentDirectory.currentHolder(window: window, sequence: sequence, in: directory, path: file.path) {
+                // Rolled up since the listing, by a recorder stopped before it deleted it.
+                notes(CollectionNote(.held, path: file.path, "already rolled up into \(holder); left for the recorder"))
+                continue
+            }
             let bytes: [UInt8]
             do {
                 bytes = try claimed.read()

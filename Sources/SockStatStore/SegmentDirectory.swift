@@ -114,6 +114,26 @@ public enum SegmentDirectory: Sendable {
         return files
     }
 
+    /// The rollup segment of `directory` that holds segment `sequence` of
+    /// the tier with `window` now, other than `path`; nil when none does.
+    /// Only rollup tier names of longer windows are looked at (a recorder
+    /// writes no other holder). A collector asks this again once it has
+    /// claimed a segment: a rollup renames its holder into place before it
+    /// lets go of its source, so a holder written since the listing (a
+    /// recorder killed before deleting the source) is found here.
+    public static func currentHolder(window: Int64, sequence: UInt64, in directory: String, path: String) -> String? {
+        var holdings = RollupHoldings()
+        for name in (try? FileIO.listDirectory(directory)) ?? [] where !name.hasPrefix(".") {
+            guard let parsed = SegmentName.parse(name), parsed.window > window else { continue }
+            let candidate = Self.path(of: name, in: directory)
+            if let prefix = try? FileIO.readPrefix(candidate, count: FormatLimits.maxHeaderBytes),
+               let rollup = prefix.withUnsafeBytes({ SegmentHeader.intactKey($0) })?.rollup {
+                holdings.add(rollup, path: candidate, keyPath: candidate)
+            }
+        }
+        return holdings.holder(window: window, sequence: sequence, keyPath: path, path: path)
+    }
+
     /// `Spec/FORMAT.md` 10.4 order.
     static func readsBefore(_ lhs: SegmentFile, _ rhs: SegmentFile) -> Bool {
         func key(_ file: SegmentFile) -> (window: Int64, sequence: UInt64)? {

@@ -161,7 +161,10 @@ public final class TieredRetention {
             let window = tiers[index].window
             let named = files.filter { SegmentName.parse(Self.name(of: $0.path))?.window == window && ours.contains($0.path) }
             guard let newest = named.max(by: { ($0.sequence ?? 0) < ($1.sequence ?? 0) }) else { continue }
-            guard let rollup = newest.rollup, rollup.window == window, rollup.sourceWindow == tiers[index - 1].window,
+            // A tail larger than this tier's segments now (a smaller cap
+            // than last time) stays closed, so that retention can take it.
+            guard (FileIO.fileSize(newest.path) ?? .max) <= tiers[index].maxSegmentBytes,
+                  let rollup = newest.rollup, rollup.window == window, rollup.sourceWindow == tiers[index - 1].window,
                   let sequence = newest.sequence, SegmentName.parse(Self.name(of: newest.path))?.sequence == sequence,
                   let descriptor = try? FileDescriptor.open(FilePath(newest.path), .readOnly) else { continue }
             guard flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0,
@@ -207,15 +210,24 @@ public final class TieredRetention {
             let file = File(sequence: parsed.sequence, path: path, size: Int(info.st_size), modifiedMilliseconds: modified)
             if segment == nil {
                 setAside.append(file)
-            } else if let tierIndex {
+            } else if let tierIndex, !isHeldByTail(tier: tierIndex, sequence: parsed.sequence) {
                 tiers[tierIndex].closed.append(file)
             } else {
+                // Not configured, or already rolled up into the next tier's
+                // tail (its deletion failed): counted, never rolled up again.
+                if let tierIndex, isHeldByTail(tier: tierIndex, sequence: parsed.sequence), unlink(path) == 0 { continue }
                 strays.append(file)
             }
         }
         setAside.sort { ($0.sequence, $0.path.utf8.count, $0.path) < ($1.sequence, $1.path.utf8.count, $1.path) }
         strays.sort { ($0.sequence, $0.path) < ($1.sequence, $1.path) }
         for index in tiers.indices { tiers[index].closed.sort { $0.sequence < $1.sequence } }
+    }
+
+    /// Whether segment `sequence` of tier `index` is one the next tier's tail holds.
+    private func isHeldByTail(tier index: Int, sequence: UInt64) -> Bool {
+        guard index + 1 < tiers.count, let rollup = tiers[index + 1].tail?.rollup else { return false }
+        return rollup.sourceWindow == tiers[index].window && rollup.sources.contains(sequence)
     }
 
     // MARK: Making room

@@ -142,6 +142,38 @@ struct RollupTierTests {
         #expect(try SegmentDirectory.segments(in: scratch.path).map(\.path) == [files[2].path], "left for the recorder")
     }
 
+    /// A rollup that renames its holder into place after a collector
+    /// listed the directory (and whose recorder was killed before deleting
+    /// the source): the collector looks again once it has claimed the
+    /// source, and leaves it, so that its events are not delivered twice.
+    @Test func aCollectorLooksForHoldersAgainAfterItClaimsASegment() throws {
+        let scratch = try ScratchDirectory()
+        try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
+        let first = [event(1_764_288_000_000, ["a": (1, 1)])]
+        let second = [event(1_764_288_001_000, ["a": (2, 2)])]
+        try Data(try segmentBytes(first, header: SegmentHeader(sequence: 4, creationTime: 0)))
+            .write(to: URL(fileURLWithPath: scratch.path + "/" + SegmentName.fileName(sequence: 4)))
+        try Data(try segmentBytes(second, header: SegmentHeader(sequence: 5, creationTime: 0)))
+            .write(to: URL(fileURLWithPath: scratch.path + "/" + SegmentName.fileName(sequence: 5)))
+        let tier = try #require(RollupTier(window: 60_000, sourceWindow: 0, sources: 5...5))
+        let rollup = try segmentBytes([event(1_764_288_000_000, ["a": (2, 2)], duration: 60_000)],
+                                      header: SegmentHeader(sequence: 1, creationTime: 0, rollup: tier))
+        var lines: [UInt8] = []
+        var notes: [CollectionNote] = []
+        let output = OutputBuffer { lines.append(contentsOf: $0) }
+        var collector = SegmentCollector()
+        let delivered = try collector.collect(from: scratch.path, to: output, deliver: { _ in
+            try output.flush()
+            // Meanwhile a recorder rolls segment 5 up and is killed.
+            let holder = scratch.path + "/" + SegmentName.fileName(sequence: 1, window: 60_000)
+            if !FileManager.default.fileExists(atPath: holder) { try Data(rollup).write(to: URL(fileURLWithPath: holder)) }
+        }, notes: { notes.append($0) })
+        #expect(delivered.map(\.sequence) == [4])
+        #expect(lines == first.flatMap { CanonicalJSON.line(for: $0) })
+        #expect(notes.map(\.kind) == [.held])
+        #expect(FileManager.default.fileExists(atPath: scratch.path + "/" + SegmentName.fileName(sequence: 5)), "left for the recorder")
+    }
+
     /// Each tier numbers its own segments: the same number in two tiers is
     /// not a duplicate, the same number in one tier is.
     @Test func duplicatesAreKeyedByTier() throws {
