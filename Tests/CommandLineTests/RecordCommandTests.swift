@@ -230,10 +230,7 @@ struct RecordCommandTests {
             // Split the input: the first part is recorded by a recorder killed at a random moment,
             // the rest by a new recorder in the same directory.
             let cut = Int.random(in: lines.count / 4...(3 * lines.count / 4), using: &generator)
-            let first = directory.appendingPathComponent("first-\(round).jsonl")
-            let second = directory.appendingPathComponent("second-\(round).jsonl")
-            try Data(lines[..<cut].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: first)
-            try Data(lines[cut...].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: second)
+            let (first, second) = try ReplaySplit.write(lines, cut: cut, in: directory, round: round)
 
             let process = Process()
             process.executableURL = Tool.record

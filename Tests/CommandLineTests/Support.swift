@@ -126,3 +126,17 @@ final class LiveSegmentLog {
         try writer.flush()
     }
 }
+
+/// A replay cut in two for the crash tests: the first part for a recorder
+/// killed at a random moment, the rest for the one that goes on after it.
+enum ReplaySplit {
+    /// Writes `lines[..<cut]` and `lines[cut...]`, each line ended by a
+    /// newline, as `first-ROUND.jsonl` and `second-ROUND.jsonl` in `directory`.
+    static func write(_ lines: ArraySlice<Data.SubSequence>, cut: Int, in directory: URL, round: Int) throws -> (first: URL, second: URL) {
+        let first = directory.appendingPathComponent("first-\(round).jsonl")
+        let second = directory.appendingPathComponent("second-\(round).jsonl")
+        try Data(lines[..<cut].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: first)
+        try Data(lines[cut...].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: second)
+        return (first, second)
+    }
+}

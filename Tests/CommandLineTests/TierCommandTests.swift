@@ -39,10 +39,7 @@ struct TierCommandTests {
         for round in 0..<8 {
             let logs = directory.appendingPathComponent("logs-\(round)")
             let cut = Int.random(in: lines.count / 2...(9 * lines.count / 10), using: &generator)
-            let first = directory.appendingPathComponent("first-\(round).jsonl")
-            let second = directory.appendingPathComponent("second-\(round).jsonl")
-            try Data(lines[..<cut].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: first)
-            try Data(lines[cut...].joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: second)
+            let (first, second) = try ReplaySplit.write(lines, cut: cut, in: directory, round: round)
 
             let process = Process()
             process.executableURL = Tool.record
